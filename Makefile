@@ -1,0 +1,23 @@
+# The two commands of the workbook: `make lab` opens it, `make test` checks all of it.
+# Both set up what they need first (scripts/setup.sh): a project-local .venv and Graphviz.
+
+PY := .venv/bin/python
+PORT ?= 8888
+ALLOW_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
+
+.PHONY: lab test setup bench clean
+
+setup:
+	@scripts/setup.sh
+
+lab: setup
+	$(PY) -m jupyter lab --ServerApp.port=$(PORT) --ServerApp.port_retries=50 $(ALLOW_ROOT) notebooks/00-start-here.ipynb
+
+test: setup
+	$(PY) -m pytest -n 2 --dist loadfile --nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg tests notebooks
+
+bench: setup
+	@for b in benchmarks/*.py; do echo "== $$b"; $(PY) $$b; done
+
+clean:
+	rm -rf .venv .pytest_cache .hypothesis
