@@ -1,0 +1,876 @@
+"""What flows through a pipeline: commits with hidden defects, the actions that act on them,
+the environments and customers a deploy exposes, the alarms that notice, the people who fix.
+
+The simulator (simulate.py) asks the world four things: how long an action takes and whether it
+fails, whether a person approves, whether a stage condition's rules pass, and what a finished
+deploy changes. The world answers from its commits and their defects, so that a unit test fails
+because the commit it tests carries a defect unit tests catch, and a deploy exposes customers to
+exactly the defects of the revision it deployed.
+
+Time is in minutes from Monday 00:00 (simulate.EPOCH). Working hours are when people commit,
+review and fix; pipelines and alarms run around the clock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import random
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import metrics as metrics_module
+
+DATA = Path(__file__).resolve().parents[2] / "data"
+MINUTES_PER_DAY = 24 * 60
+MINUTES_PER_WEEK = 7 * MINUTES_PER_DAY
+
+# Kinds of defect, by where they can be caught.
+BUILD = "build"              # breaks the build: every build catches it
+UNIT = "unit"                # a logic error unit tests are meant to catch
+INTEGRATION = "integration"  # shows only when the service talks to real dependencies
+PRODUCTION = "production"    # shows only under production traffic (load, data, configuration)
+REGIONAL = "regional"        # shows only in some regions (capacity, a regional dependency)
+DEFECT_KINDS = (BUILD, UNIT, INTEGRATION, PRODUCTION, REGIONAL)
+
+
+# --------------------------------------------------------------------------------------------
+# Roles: what an action does, read from its definition
+
+
+@dataclass(frozen=True)
+class Role:
+    """What an action does for the world: build, test, deploy to an environment, approve..."""
+
+    kind: str  # source, build, unit-tests, acceptance-tests, approval, deploy, self-update, other
+    environment: str | None = None
+    region: str | None = None
+
+    @property
+    def production(self) -> bool:
+        """Deploys that serve customers: production, or one customer's own environment."""
+        return self.kind == "deploy" and is_production(self.environment)
+
+    @property
+    def target(self) -> tuple[str, str | None] | None:
+        return (self.environment, self.region) if self.kind == "deploy" else None
+
+
+def is_production(environment: str | None) -> bool:
+    env = (environment or "").lower()
+    return env.startswith("prod") or env.startswith("customer") or env in ("live",)
+
+
+_ACCEPTANCE_WORDS = ("accept", "integ", "e2e", "end-to-end", "smoke", "system", "functional", "canary")
+_UNIT_WORDS = ("unit",)
+
+
+def _words(action: Any) -> str:
+    config = action.configuration or {}
+    return " ".join(str(x) for x in (action.name, config.get("ProjectName", ""), config.get("FunctionName", ""),
+                                     config.get("EnvironmentVariables", ""))).lower()
+
+
+def classify(action: Any, stage: Any, pipeline: Any, pipeline_stack: str | None = None) -> Role:
+    """The role of an action, from its type, its configuration and (as a last resort) its name.
+
+    The workbook's patterns say it explicitly (DEPLOY_ENVIRONMENT / TEST_SUITE variables of the
+    CodeBuild action); imported pipelines are read by provider and by words in their names.
+    """
+    from .patterns import deploy_target
+
+    type_id = action.action_type_id
+    category = type_id.category if type_id else None
+    provider = type_id.provider if type_id else None
+    config = action.configuration or {}
+    if category == "Source":
+        return Role("source")
+    if category == "Approval":
+        return Role("approval")
+    stack = config.get("StackName", "")
+    names = f"{action.name} {stage.name}".lower()
+    if provider == "CloudFormation" and (
+        (pipeline_stack and stack == pipeline_stack) or "selfmutate" in names or "updatepipeline" in names
+        or "update-pipeline" in names or stack.endswith("-pipeline")
+    ):
+        return Role("self-update")
+    target = deploy_target(action)
+    if target is not None:
+        environment, region = target
+        return Role("deploy", environment, region or action.region or None)
+    words = _words(action)
+    suite = _test_suite(config)
+    if suite or category == "Test" or "test" in words:
+        if suite == "unit" or (not suite and any(w in words for w in _UNIT_WORDS)):
+            return Role("unit-tests")
+        if suite or any(w in words for w in _ACCEPTANCE_WORDS):
+            return Role("acceptance-tests", _environment_of(words))
+        return Role("unit-tests")
+    if category == "Build":
+        return Role("build")
+    if category == "Deploy":
+        return Role("deploy", _environment_of(words) or "production", action.region)
+    return Role("other")
+
+
+def _test_suite(config: dict) -> str | None:
+    raw = config.get("EnvironmentVariables")
+    if not raw:
+        return None
+    try:
+        variables = json.loads(raw)
+    except (TypeError, ValueError):
+        return None
+    for variable in variables if isinstance(variables, list) else []:
+        if isinstance(variable, dict) and variable.get("name") == "TEST_SUITE":
+            value = str(variable.get("value", "")).lower()
+            return "unit" if value.startswith("unit") else "acceptance"
+    return None
+
+
+def _environment_of(words: str) -> str | None:
+    for marker, env in (("preprod", "preprod"), ("pre-prod", "preprod"), ("staging", "preprod"),
+                        ("beta", "preprod"), ("gamma", "preprod"), ("test", "preprod"), ("prod", "production")):
+        if marker in words:
+            return env
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# Distributions and data
+
+
+@dataclass(frozen=True)
+class Duration:
+    """A lognormal duration given by its median and 90th percentile (minutes)."""
+
+    median: float
+    p90: float
+
+    def sampler(self, rng: random.Random):
+        if self.p90 <= self.median:
+            value = self.median
+            return lambda: value
+        mu = math.log(self.median)
+        sigma = math.log(self.p90 / self.median) / 1.2815515655446004
+        draw = rng.lognormvariate
+        return lambda: draw(mu, sigma)
+
+    @property
+    def mean(self) -> float:
+        if self.p90 <= self.median:
+            return self.median
+        sigma = math.log(self.p90 / self.median) / 1.2815515655446004
+        return self.median * math.exp(sigma * sigma / 2)
+
+
+# Typical durations in minutes by role; data/durations.json (with sources) overrides them.
+DEFAULT_DURATIONS = {
+    "source": Duration(0.5, 1.2),
+    "build": Duration(6.0, 11.0),
+    "unit-tests": Duration(4.0, 7.0),
+    "acceptance-tests": Duration(10.0, 18.0),
+    "deploy": Duration(8.0, 15.0),
+    "self-update": Duration(3.0, 6.0),
+    "other": Duration(2.0, 4.0),
+    "review": Duration(45.0, 180.0),          # a person answering an approval (working minutes)
+    "fix": Duration(60.0, 240.0),             # a developer fixing a defect tests caught (working minutes)
+    "incident_response": Duration(30.0, 90.0),  # from alarm to a revert pushed (any time of day)
+    "alarm": Duration(12.0, 30.0),            # from a defect going live to its alarm firing
+    "commit_gap": Duration(30.0, 90.0),       # unused default shape; arrivals are Poisson
+}
+
+
+@dataclass
+class DefectProfile:
+    """How likely a commit carries each kind of defect, and how likely each check catches it."""
+
+    rates: dict[str, float] = field(default_factory=lambda: {
+        BUILD: 0.05, UNIT: 0.08, INTEGRATION: 0.05, PRODUCTION: 0.02, REGIONAL: 0.01})
+    # probability that a check catches a defect of a kind (decided once per defect and check)
+    catch: dict[str, dict[str, float]] = field(default_factory=lambda: {
+        "unit-tests": {UNIT: 0.85, INTEGRATION: 0.10},
+        "acceptance-tests": {UNIT: 0.50, INTEGRATION: 0.80, PRODUCTION: 0.10, REGIONAL: 0.05},
+        "review": {UNIT: 0.15, INTEGRATION: 0.30, PRODUCTION: 0.10, REGIONAL: 0.05},
+    })
+    regional_share: float = 0.25  # a regional defect shows in this share of regions (at least one)
+    flaky_test_rate: float = 0.0  # a test fails without a defect (a retry passes)
+    deploy_failure_rate: float = 0.0  # a deploy fails by itself (a retry passes)
+
+
+def load_durations(path: Path | None = None) -> dict[str, Duration]:
+    """Durations by role: the defaults, overridden by data/durations.json where it has them."""
+    durations = dict(DEFAULT_DURATIONS)
+    path = path or DATA / "durations.json"
+    if not path.exists():
+        return durations
+    data = json.loads(path.read_text())
+    for role, key in DURATION_KEYS.items():
+        entry = _find(data, key)
+        if entry is not None:
+            durations[role] = _duration_of(entry)
+    return durations
+
+
+# role -> where it is in data/durations.json (section, key)
+DURATION_KEYS: dict[str, tuple[str, ...]] = {}
+
+
+def _find(data: dict, key: tuple[str, ...]) -> dict | None:
+    node: Any = data
+    for part in key:
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node if isinstance(node, dict) else None
+
+
+def _duration_of(entry: dict) -> Duration:
+    dist = entry.get("dist", "lognormal")
+    if dist == "lognormal":
+        return Duration(float(entry["median"]), float(entry["p90"]))
+    if dist == "uniform":
+        low, high = float(entry["low"]), float(entry["high"])
+        return Duration((low + high) / 2, low + 0.9 * (high - low))
+    if dist == "fixed":
+        return Duration(float(entry["value"]), float(entry["value"]))
+    raise ValueError(f"unknown distribution {dist!r} in data/durations.json")
+
+
+# --------------------------------------------------------------------------------------------
+# Commits and defects
+
+
+@dataclass(eq=False)
+class Defect:
+    """A hidden defect: which commit brought it, what kind, and which checks would catch it."""
+
+    number: int
+    commit: int
+    kind: str
+    caught_by: dict[str, bool]
+    regions: frozenset | None = None  # REGIONAL: the regions where it shows
+    fixed_by: int | None = None       # the commit that removes it
+    fix_planned: bool = False
+    detected_at: float | None = None
+    detected_where: str | None = None
+    first_live: float | None = None
+    live: int = 0                     # production targets where it is live now
+    exposure: float = 0.0             # share of customers x minutes live
+
+    def in_revision(self, revision: int) -> bool:
+        return self.commit <= revision and (self.fixed_by is None or revision < self.fixed_by)
+
+    def shows_in(self, target: tuple[str, str | None], production: bool) -> bool:
+        """Whether this defect hurts (and so can be noticed) in a deploy target."""
+        if self.kind == BUILD:
+            return False
+        if self.kind in (PRODUCTION, REGIONAL) and not production:
+            return False
+        if self.kind == REGIONAL:
+            return target[1] in (self.regions or ())
+        return True
+
+
+@dataclass
+class Commit:
+    """A change pushed to the repository: when, by whom, and what it fixes or changes."""
+
+    number: int
+    time: float
+    sha: str
+    message: str
+    defects: list[Defect] = field(default_factory=list)
+    fixes: list[Defect] = field(default_factory=list)
+    changes_pipeline: bool = False
+
+
+# --------------------------------------------------------------------------------------------
+# Working hours
+
+
+@dataclass(frozen=True)
+class WorkingHours:
+    """When people work: weekdays from `start` to `end` o'clock (simulated clock, UTC)."""
+
+    start: int = 9
+    end: int = 18
+    days: tuple[int, ...] = (0, 1, 2, 3, 4)  # Monday = 0
+
+    @property
+    def minutes_per_day(self) -> int:
+        return (self.end - self.start) * 60
+
+    def is_open(self, t: float) -> bool:
+        day = int(t // MINUTES_PER_DAY) % 7
+        minute = t % MINUTES_PER_DAY
+        return day in self.days and self.start * 60 <= minute < self.end * 60
+
+    def add(self, t: float, working_minutes: float) -> float:
+        """The time when `working_minutes` of work starting at t are done (skipping nights, weekends)."""
+        remaining = working_minutes
+        while True:
+            day_start = (t // MINUTES_PER_DAY) * MINUTES_PER_DAY
+            day = int(t // MINUTES_PER_DAY) % 7
+            open_at = day_start + self.start * 60
+            close_at = day_start + self.end * 60
+            if day not in self.days or t >= close_at:
+                t = day_start + MINUTES_PER_DAY
+                continue
+            if t < open_at:
+                t = open_at
+            available = close_at - t
+            if remaining <= available:
+                return t + remaining
+            remaining -= available
+            t = day_start + MINUTES_PER_DAY
+
+
+# --------------------------------------------------------------------------------------------
+# The world
+
+
+class World:
+    """Commits, defects, checks, environments and people around one simulated pipeline.
+
+    commits: how many commits arrive on their own (Poisson, `commits_per_day` spread over working
+    hours); 0 for a quiet world where you start executions yourself. `approver`: "person" (a
+    person answers approvals in working hours and catches some defects) or None (approvals wait
+    for you). `defects`: a DefectProfile, or None for a world where nothing goes wrong.
+    """
+
+    def __init__(self, seed: int = 0, *, commits: int = 0, commits_per_day: float = 12.0,
+                 defects: DefectProfile | None = None, approver: str | None = None,
+                 durations: dict[str, Duration] | None = None, hours: WorkingHours = WorkingHours(),
+                 region_weights: dict[str, float] | None = None, pipeline_change_rate: float = 0.0,
+                 pipeline_stack: str | None = None, fixed_durations: dict[str, float] | None = None,
+                 failures: dict | None = None):
+        self.seed = seed
+        # Commits (arrivals, defects, which checks catch them) have their own random stream, so
+        # that every design compared with the same seed sees the same commits.
+        self.commit_rng = random.Random(seed)
+        self.rng = random.Random(seed + 1_000_003)
+        self.commit_budget = commits
+        self.commits_per_day = commits_per_day
+        self.profile = defects
+        self.approver = approver
+        self.durations = durations or load_durations()
+        self.hours = hours
+        self.region_weights = region_weights or load_region_weights()
+        self.pipeline_change_rate = pipeline_change_rate
+        self.pipeline_stack = pipeline_stack
+        self.fixed_durations = dict(fixed_durations or {})
+        self.failures = dict(failures or {})
+        self.sim = None
+        self.commits: dict[int, Commit] = {}
+        self.commit_count = 0
+        self._defect_numbers = 0
+        self.open_defects: list[Defect] = []
+        self.stats = metrics_module.RunStats()
+        self._samplers: dict[str, Any] = {}
+        self._targets: dict[tuple, float] = {}
+        self._deployed: dict[tuple, int | None] = {}
+        self._live: dict[tuple, dict[Defect, tuple[float, float]]] = {}
+        self._pending_commits: deque[tuple[int, float]] = deque()
+        self._full_revision = -1
+        self._execution_targets: dict[int, dict] = {}
+        self._applied_pipeline_revision = -1
+        self._keep_commits = True
+
+    # ---------------------------------------------------------------- binding to a simulator
+
+    def bind(self, sim) -> None:
+        """Called by Simulator: classify the actions and start the commit stream."""
+        self.sim = sim
+        self._keep_commits = sim.record
+        self._classify(sim)
+        for key, duration in self.durations.items():
+            self._samplers[key] = duration.sampler(self.rng)
+        if self.commit_budget:
+            first = self.hours.add(0.0, self._next_gap())
+            sim.schedule(first, self._commit_arrives, None)
+
+    def _classify(self, sim) -> None:
+        pipeline = sim.pipeline
+        targets: list[tuple[str, str | None]] = []
+        for stage_plan in sim._plan:
+            stage = pipeline.stages[stage_plan.index]
+            for ap in stage_plan.actions:
+                ap.role = classify(ap.declaration, stage, pipeline, self.pipeline_stack)
+                ap.has_effect = ap.role.kind in ("deploy", "self-update")
+                if ap.role.kind == "deploy" and ap.role.region is None:
+                    ap.role = Role("deploy", ap.role.environment, sim.region)
+                if ap.role.production and ap.role.target not in targets:
+                    targets.append(ap.role.target)
+        weights = [self._weight(t) for t in targets]
+        total = sum(weights) or 1.0
+        self._targets = {t: w / total for t, w in zip(targets, weights)}
+        for t in self._targets:
+            self._deployed.setdefault(t, None)
+            self._live.setdefault(t, {})
+
+    def _weight(self, target: tuple[str, str | None]) -> float:
+        environment, region = target
+        if environment and environment.lower().startswith("customer"):
+            return 1.0
+        return self.region_weights.get(region or "", 1.0)
+
+    def pipeline_updated(self, sim) -> None:
+        self._classify(sim)
+
+    @property
+    def targets(self) -> dict[tuple, float]:
+        """Production targets (environment, region) and the share of customers each serves."""
+        return dict(self._targets)
+
+    # ---------------------------------------------------------------- commits
+
+    def _next_gap(self) -> float:
+        per_minute = self.commits_per_day / self.hours.minutes_per_day
+        return self.commit_rng.expovariate(per_minute)
+
+    def _commit_arrives(self, _: Any) -> None:
+        commit = self.add_commit(self.sim.now)
+        self.sim.start(revision=commit.number, trigger=self._trigger_type(),
+                       trigger_detail=f"commit {commit.sha[:7]}")
+        if self.commit_count < self.commit_budget:
+            nxt = self.hours.add(self.sim.now, self._next_gap())
+            self.sim.schedule(nxt, self._commit_arrives, None)
+
+    def _trigger_type(self) -> str:
+        plan = self.sim._plan[0]
+        providers = {ap.provider for ap in plan.actions}
+        if "CodeStarSourceConnection" in providers:
+            return "WebhookV2" if self.sim.pipeline.effective_type == "V2" else "Webhook"
+        return "CloudWatchEvent"
+
+    def add_commit(self, time: float, defects: list[str] | None = None, message: str | None = None,
+                   changes_pipeline: bool | None = None, fixes: list[Defect] | None = None) -> Commit:
+        """Push a commit at minute `time`: with the given defect kinds, or random ones by the profile."""
+        number = self.commit_count
+        self.commit_count += 1
+        sha = hashlib.sha1(f"{self.seed}:commit:{number}".encode()).hexdigest()
+        commit = Commit(number, time, sha, message or f"Change {number}")
+        if defects is None:
+            defects = self._random_defect_kinds()
+        for kind in defects:
+            commit.defects.append(self._new_defect(number, kind))
+        for defect in fixes or []:
+            defect.fixed_by = number
+            commit.fixes.append(defect)
+        if changes_pipeline is None:
+            changes_pipeline = self.pipeline_change_rate > 0 and self.commit_rng.random() < self.pipeline_change_rate
+        commit.changes_pipeline = changes_pipeline
+        self.open_defects.extend(commit.defects)
+        if self._keep_commits:
+            self.commits[number] = commit
+        elif changes_pipeline:
+            self.commits[number] = commit
+        self._pending_commits.append((number, time))
+        self.stats.commits += 1
+        return commit
+
+    def _random_defect_kinds(self) -> list[str]:
+        if self.profile is None:
+            return []
+        rnd = self.commit_rng.random
+        return [kind for kind, rate in self.profile.rates.items() if rnd() < rate]
+
+    def _new_defect(self, commit: int, kind: str) -> Defect:
+        if kind not in DEFECT_KINDS:
+            raise ValueError(f"unknown defect kind {kind!r}; use one of {', '.join(DEFECT_KINDS)}")
+        self._defect_numbers += 1
+        profile = self.profile or DefectProfile()
+        rnd = self.commit_rng.random
+        caught = {check: rnd() < table.get(kind, 0.0) for check, table in profile.catch.items()}
+        regions = None
+        if kind == REGIONAL:
+            # which regions depends on the pipeline's regions: drawn from a stream of its own
+            names = sorted({t[1] for t in self._targets if t[1]}) or [self.sim.region if self.sim else "us-east-1"]
+            count = max(1, round(len(names) * profile.regional_share))
+            regions = frozenset(random.Random(f"{self.seed}:regions:{self._defect_numbers}").sample(names, count))
+        self.stats.defects[kind] = self.stats.defects.get(kind, 0) + 1
+        return Defect(self._defect_numbers, commit, kind, caught, regions)
+
+    def latest_revision(self, at: float) -> Any:
+        """The revision a source fetches: the newest commit, or 'initial' when there is none."""
+        if self.commit_count == 0:
+            self.add_commit(at, defects=[], message="Initial commit")
+        return self.commit_count - 1
+
+    def revision_label(self, revision: Any) -> str:
+        if isinstance(revision, int):
+            return hashlib.sha1(f"{self.seed}:commit:{revision}".encode()).hexdigest()
+        return str(revision)
+
+    def revision_summary(self, revision: Any) -> str:
+        commit = self.commits.get(revision) if isinstance(revision, int) else None
+        return commit.message if commit else str(revision)
+
+    def defects_in(self, revision: Any) -> list[Defect]:
+        """The defects a revision carries (of the ones not yet fixed everywhere)."""
+        if not isinstance(revision, int):
+            return []
+        return [d for d in self.open_defects if d.in_revision(revision)]
+
+    # ---------------------------------------------------------------- what actions do
+
+    def _duration(self, ap) -> float:
+        fixed = self.fixed_durations.get(ap.name, self.fixed_durations.get(ap.role.kind))
+        if fixed is not None:
+            return float(fixed)
+        sampler = self._samplers.get(ap.role.kind) or self._samplers["other"]
+        return sampler()
+
+    def action_outcome(self, ap, execution, now: float) -> tuple[float, bool, str, Any]:
+        """(duration, succeeded, summary, what it caught) for one run of one action."""
+        duration = self._duration(ap)
+        kind = ap.role.kind
+        scripted = self.failures.get((ap.name, execution.revision), self.failures.get(ap.name))
+        if scripted:
+            return duration, False, scripted if isinstance(scripted, str) else f"{ap.name} failed", None
+        revision = execution.revision
+        if kind == "build":
+            for d in self.defects_in(revision):
+                if d.kind == BUILD:
+                    self._caught(d, ap, now + duration)
+                    return duration, False, "Build failed: compilation error", d
+            return duration, True, "Build succeeded", None
+        if kind in ("unit-tests", "acceptance-tests"):
+            for d in self.defects_in(revision):
+                if d.kind == BUILD:
+                    self._caught(d, ap, now + duration)
+                    return duration, False, "Build failed: compilation error", d
+                if d.caught_by.get(kind):
+                    self._caught(d, ap, now + duration)
+                    what = "unit" if kind == "unit-tests" else "acceptance"
+                    return duration, False, f"{what} tests failed: defect #{d.number} ({d.kind})", d
+            profile = self.profile
+            if profile and profile.flaky_test_rate and self.rng.random() < profile.flaky_test_rate:
+                return duration, False, "Tests failed: flaky test (passes on retry)", None
+            return duration, True, "Tests passed", None
+        if kind == "deploy":
+            profile = self.profile
+            if profile and profile.deploy_failure_rate and self.rng.random() < profile.deploy_failure_rate:
+                return duration, False, "Deployment failed: tasks did not become healthy in time", None
+            return duration, True, f"Deployed to {ap.role.environment}" + (
+                f" in {ap.role.region}" if ap.role.region else ""), None
+        return duration, True, "Succeeded", None
+
+    def approval(self, ap, execution, now: float):
+        """None: the approval waits for you. Otherwise (delay, approve, summary, who)."""
+        if self.approver != "person":
+            return None
+        done = self.hours.add(now, self._samplers["review"]())
+        for d in self.defects_in(execution.revision):
+            if d.kind != BUILD and d.caught_by.get("review"):
+                self._caught_at(d, done, where=f"{self.sim._plan[ap.stage_index].name}.{ap.name} (review)")
+                return done - now, False, f"Rejected: reviewer found defect #{d.number} ({d.kind})", "reviewer"
+        return done - now, True, "Approved after review", "reviewer"
+
+    def entry_rule_fails(self, rules, run, now: float) -> str | None:
+        """The reason a beforeEntry condition fails now, or None when all its rules pass."""
+        for rule in rules:
+            if rule.provider == "DeploymentWindow":
+                cron = rule.configuration.get("Cron", "")
+                if not cron_matches(cron, now):
+                    return f"{rule.name}: outside the deployment window ({cron})"
+            elif rule.provider == "CloudWatchAlarm":
+                alarm = self._alarm_in_scope(run, now, now)
+                if alarm is not None:
+                    return f"{rule.name}: alarm is in ALARM ({alarm[1]})"
+            elif rule.provider == "VariableCheck":
+                if not variable_check_passes(rule.configuration, self._variables(run.execution)):
+                    config = rule.configuration
+                    return (f"{rule.name}: {config.get('Variable')} {config.get('Operator')} "
+                            f"{config.get('Value')!r} is false")
+            elif self.failures.get(rule.name):
+                return f"{rule.name}: {self.failures[rule.name]}"
+        return None
+
+    def _variables(self, execution) -> dict[str, str]:
+        """Pipeline variables of an execution: declared defaults, overridden at start."""
+        values = {v.name: v.default_value for v in self.sim.pipeline.variables or [] if v.default_value is not None}
+        values.update(execution.variables or {})
+        return values
+
+    def first_alarm(self, rules, run, t0: float, t1: float):
+        """(minute, reason) of the first alarm an onSuccess condition sees in [t0, t1], or None."""
+        if not any(r.provider == "CloudWatchAlarm" for r in rules):
+            return None
+        return self._alarm_in_scope(run, t0, t1)
+
+    def _alarm_in_scope(self, run, t0: float, t1: float):
+        scope = {ap.role.target for ap in run.stage.actions if ap.role and ap.role.kind == "deploy"}
+        if not scope:
+            scope = set(self._targets)
+        first = None
+        for target in scope:
+            for defect, (since, detect_at) in self._live.get(target, {}).items():
+                if detect_at <= t1 and (first is None or detect_at < first[0]):
+                    region = f" in {target[1]}" if target[1] else ""
+                    first = (max(detect_at, t0), f"defect #{defect.number} ({defect.kind}) seen{region}")
+        return first
+
+    # ---------------------------------------------------------------- effects
+
+    def action_done(self, ar, now: float) -> None:
+        """A deploy or self-update finished: change what runs where, or the pipeline itself."""
+        ap = ar.plan
+        if ar.status != "Succeeded":
+            return
+        if ap.role.kind == "self-update":
+            self._self_update(ar, now)
+            return
+        target = ap.role.target
+        revision = ar.run.execution.revision
+        if target not in self._targets:
+            # pre-production and other non-production environments: nobody is exposed
+            return
+        self._execution_targets.setdefault(ar.run.execution.number, {})[target] = self._deployed.get(target)
+        self._set_target_revision(target, revision, now)
+
+    def _set_target_revision(self, target, revision, now: float) -> None:
+        before = self._deployed.get(target)
+        self._deployed[target] = revision
+        live = self._live[target]
+        share = self._targets[target]
+        new_defects = set(self.defects_in(revision)) if isinstance(revision, int) else set()
+        for defect in list(live):
+            if defect not in new_defects:
+                since, _ = live.pop(defect)
+                self._end_live(defect, target, share, since, now)
+        for defect in new_defects:
+            if defect in live or not defect.shows_in(target, True):
+                continue
+            detect_at = now + self._samplers["alarm"]()
+            live[defect] = (now, detect_at)
+            if defect.live == 0:
+                defect.first_live = now if defect.first_live is None else defect.first_live
+                self.stats.incident_started(defect, now)
+            defect.live += 1
+            self.sim.schedule(detect_at, self._alarm_fires, (defect, target, now))
+        self._advance_full_revision(now)
+        del before
+
+    def _end_live(self, defect: Defect, target, share: float, since: float, now: float) -> None:
+        defect.exposure += share * (now - since)
+        self.stats.exposure += share * (now - since)
+        defect.live -= 1
+        if defect.live == 0:
+            self.stats.incident_ended(defect, now)
+
+    def _alarm_fires(self, arg) -> None:
+        defect, target, since = arg
+        current = self._live.get(target, {}).get(defect)
+        if current is None or current[0] != since:
+            return
+        if defect.detected_at is None:
+            self._caught_at(defect, self.sim.now, where="production (alarm)")
+        self.sim._log("alarm", stage=None, detail=f"defect #{defect.number} ({defect.kind}) in "
+                      f"{target[0]}" + (f" {target[1]}" if target[1] else ""))
+
+    def _caught(self, defect: Defect, ap, at: float) -> None:
+        stage = self.sim._plan[ap.stage_index].name if self.sim else ""
+        self._caught_at(defect, at, where=f"{stage}.{ap.name}")
+
+    def _caught_at(self, defect: Defect, at: float, where: str) -> None:
+        if defect.detected_at is None:
+            defect.detected_at = at
+            defect.detected_where = where
+            self.stats.caught(defect, where)
+        if defect.fix_planned:
+            return
+        defect.fix_planned = True
+        if where.startswith("production"):
+            fixed_at = at + self._samplers["incident_response"]()
+            message = f"Revert the change that brought defect #{defect.number}"
+        else:
+            fixed_at = self.hours.add(at, self._samplers["fix"]())
+            message = f"Fix defect #{defect.number} ({defect.kind})"
+        self.sim.schedule(fixed_at, self._fix_arrives, (defect, message))
+
+    def _fix_arrives(self, arg) -> None:
+        defect, message = arg
+        commit = self.add_commit(self.sim.now, defects=[], message=message, fixes=[defect])
+        self.sim.start(revision=commit.number, trigger=self._trigger_type(),
+                       trigger_detail=f"commit {commit.sha[:7]}")
+
+    def _advance_full_revision(self, now: float) -> None:
+        """Record lead times for the commits now running in every production target."""
+        if not self._targets:
+            return
+        deployed = [self._deployed[t] for t in self._targets]
+        if any(not isinstance(r, int) for r in deployed):
+            return
+        full = min(deployed)
+        if full <= self._full_revision:
+            return
+        self._full_revision = full
+        pending = self._pending_commits
+        while pending and pending[0][0] <= full:
+            number, arrived = pending.popleft()
+            self.stats.lead_time.add(now - arrived)
+        self._forget_fixed()
+
+    def _forget_fixed(self) -> None:
+        """Drop defects whose fix runs everywhere, so memory stays flat over long runs."""
+        low = self._full_revision
+        for st in self.sim._stages:
+            revision = st.last_success_revision
+            if isinstance(revision, int) and revision < low:
+                low = revision
+        keep = [d for d in self.open_defects if not (d.fixed_by is not None and d.fixed_by <= low and d.live == 0)]
+        if len(keep) != len(self.open_defects):
+            self.open_defects = keep
+        if not self._keep_commits:
+            for number in [n for n in self.commits if n < low]:
+                del self.commits[number]
+
+    def stage_succeeded(self, run, now: float) -> None:
+        pass
+
+    def execution_finished(self, execution, now: float) -> None:
+        """Count production deployments and the ones that brought a defect to customers."""
+        stats = self.stats
+        stats.executions[execution.status] = stats.executions.get(execution.status, 0) + 1
+        before = self._execution_targets.pop(execution.number, None)
+        if not before:
+            return
+        stats.deployments += 1
+        revision = execution.revision
+        if not isinstance(revision, int):
+            return
+        for target, previous in before.items():
+            old = set(self.defects_in(previous)) if isinstance(previous, int) else set()
+            for d in self.defects_in(revision):
+                if d not in old and d.shows_in(target, True):
+                    stats.failed_deployments += 1
+                    return
+
+    def execution_resumed(self, execution, now: float) -> None:
+        pass
+
+    def _self_update(self, ar, now: float) -> None:
+        revision = ar.run.execution.revision
+        if not isinstance(revision, int):
+            return
+        changed = any(c.changes_pipeline for n, c in self.commits.items()
+                      if self._applied_pipeline_revision < n <= revision)
+        if not changed:
+            return
+        self._applied_pipeline_revision = revision
+        sim = self.sim
+        updated = sim.pipeline.copy()
+        updated.version = None
+        sim.update_pipeline(updated)
+        if sim.restart_on_update:
+            sim.start(revision=revision, trigger="StartPipelineExecution",
+                      trigger_detail="RestartExecutionOnUpdate after a pipeline update")
+
+    # ---------------------------------------------------------------- metrics
+
+    def metrics(self, name: str | None = None) -> "metrics_module.Metrics":
+        """The run's figures so far: lead time, deployment frequency, failures, restore, exposure."""
+        now = self.sim.now if self.sim else 0.0
+        for target, live in self._live.items():
+            share = self._targets.get(target, 0.0)
+            for defect, (since, _) in live.items():
+                self.stats.pending_exposure(share * (now - since))
+        result = metrics_module.Metrics.from_stats(self.stats, now, name=name or (
+            self.sim.pipeline.name if self.sim else None))
+        self.stats.clear_pending()
+        return result
+
+
+# --------------------------------------------------------------------------------------------
+# Cron (deployment windows) and regions
+
+
+_DAY_NAMES = {"SUN": 1, "MON": 2, "TUE": 3, "WED": 4, "THU": 5, "FRI": 6, "SAT": 7}
+_MONTH_NAMES = {m: i for i, m in enumerate(
+    ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"], start=1)}
+
+
+def _cron_field(field_text: str, value: int, names: dict[str, int] | None = None) -> bool:
+    if field_text in ("*", "?"):
+        return True
+    for part in field_text.split(","):
+        step = 1
+        if "/" in part:
+            part, step_text = part.split("/", 1)
+            step = int(step_text)
+        for name, number in (names or {}).items():
+            part = part.replace(name, str(number))
+        if part in ("*", "?"):
+            low, high = 0, 10_000
+        elif "-" in part:
+            low_text, high_text = part.split("-", 1)
+            low, high = int(low_text), int(high_text)
+        else:
+            low = high = int(part)
+        if low <= value <= high and (value - low) % step == 0:
+            return True
+    return False
+
+
+def cron_matches(expression: str, minutes: float) -> bool:
+    """Whether a simulated minute falls in a DeploymentWindow rule's window.
+
+    The rule's Cron is a Quartz-style expression: seconds minutes hours day-of-month month
+    day-of-week [year], e.g. "0 0 9-16 ? * MON-FRI *" (AWS's own example has this shape).
+    Read as a window, it is open while the hours, day and month fields match; the seconds and
+    minutes fields only say when within an hour it would fire, so they are not used here.
+    Day-of-week 1 is Sunday, as in Quartz and EventBridge.
+    """
+    from .simulate import timestamp
+
+    fields_ = expression.split()
+    if len(fields_) == 6:
+        fields_.append("*")
+    if len(fields_) != 7:
+        raise ValueError(f"cron {expression!r} needs 6 or 7 fields: seconds minutes hours day-of-month month "
+                         f"day-of-week [year], e.g. '0 0 9-16 ? * MON-FRI *'")
+    t = timestamp(minutes)
+    _seconds, _minutes, hour, dom, month, dow, year = fields_
+    weekday = (t.weekday() + 1) % 7 + 1  # Monday -> 2, Sunday -> 1
+    return (_cron_field(hour, t.hour) and _cron_field(dom, t.day)
+            and _cron_field(month, t.month, _MONTH_NAMES) and _cron_field(dow, weekday, _DAY_NAMES)
+            and _cron_field(year, t.year))
+
+
+def variable_check_passes(configuration: dict, variables: dict[str, str]) -> bool:
+    """A VariableCheck rule: compare `#{variables.NAME}` (or a literal) with Value by Operator."""
+    import re
+
+    raw = str(configuration.get("Variable", ""))
+    match = re.fullmatch(r"#\{variables\.([A-Za-z0-9@\-_]+)\}", raw)
+    actual = variables.get(match.group(1), "") if match else raw
+    expected = str(configuration.get("Value", ""))
+    operator = configuration.get("Operator", "EQ")
+    if operator == "EQ":
+        return actual == expected
+    if operator == "NE":
+        return actual != expected
+    if operator == "CONTAINS":
+        return expected in actual
+    if operator == "MATCHES":
+        return re.search(expected, actual) is not None
+    raise ValueError(f"VariableCheck Operator must be EQ, NE, CONTAINS or MATCHES (got {operator!r})")
+
+
+def load_region_weights(path: Path | None = None) -> dict[str, float]:
+    """Traffic weight per region from data/regions.json (all equal when it says nothing)."""
+    path = path or DATA / "regions.json"
+    if not path.exists():
+        return {}
+    data = json.loads(path.read_text())
+    weights = {}
+    regions = data.get("regions", [])
+    for entry in regions if isinstance(regions, list) else []:
+        if isinstance(entry, dict) and "code" in entry:
+            weights[entry["code"]] = float(entry.get("traffic_weight", entry.get("weight", 1.0)))
+    return weights
