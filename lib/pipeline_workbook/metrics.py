@@ -89,6 +89,10 @@ class RunStats:
         if started is not None:
             self.restore_time.add(now - started)
 
+    @property
+    def open_incidents(self) -> int:
+        return len(self._open_incidents)
+
     def pending_exposure(self, amount: float) -> None:
         self._pending_exposure += amount
 

@@ -247,6 +247,7 @@ class Execution:
         "sim", "number", "_id", "revision", "trigger", "trigger_detail", "type", "status", "summary",
         "start", "end", "version", "plan", "stage_index", "current", "runs", "waits", "stop_reason",
         "stop_requested_at", "abandon", "cancel_requested", "only_stage", "rollback_of", "variables",
+        "stages", "superseded_by", "superseded_at",
     )
 
     def __init__(self, sim: "Simulator", number: int, revision: Any, trigger: str, trigger_detail: str,
@@ -275,6 +276,9 @@ class Execution:
         self.only_stage: int | None = None
         self.rollback_of: Execution | None = None
         self.variables: dict | None = None
+        self.stages: list[StageRuntime] = sim._stages  # the runtimes of the definition it runs
+        self.superseded_by: Execution | None = None
+        self.superseded_at: str | None = None
 
     @property
     def id(self) -> str:
@@ -304,7 +308,7 @@ class StageRun:
 
     __slots__ = (
         "execution", "stage", "status", "start", "end", "group", "token", "actions", "group_runs",
-        "pending", "condition", "auto_retries", "manual_retries", "latest_retry_trigger",
+        "pending", "failed", "condition", "auto_retries", "manual_retries", "latest_retry_trigger",
     )
 
     def __init__(self, execution: Execution, stage: StagePlan, start: float):
@@ -318,6 +322,7 @@ class StageRun:
         self.actions: list[ActionRun] = []  # every action run, retries included, in start order
         self.group_runs: dict[int, ActionRun] = {}  # action index -> its latest run
         self.pending = 0
+        self.failed = False  # some action of the current group failed
         self.condition: ConditionRun | None = None
         self.auto_retries = 0
         self.manual_retries = 0
@@ -436,7 +441,7 @@ class Simulator:
 
     def __init__(self, pipeline: Pipeline, world: Any = None, seed: int = 0, *, record: bool = True,
                  restart_on_update: bool = False, region: str = "us-east-1",
-                 account: str = "123456789012"):
+                 account: str = "123456789012", epoch: datetime = EPOCH):
         pipeline.validate(region=region)
         from .world import World
 
@@ -446,6 +451,7 @@ class Simulator:
         self.region = region
         self.account = account
         self.restart_on_update = restart_on_update
+        self.epoch = epoch  # the wall-clock time of simulated minute 0
         self.mode = pipeline.effective_execution_mode
         self.version = pipeline.version or 1
         self.now = 0.0
@@ -465,7 +471,6 @@ class Simulator:
         self._plan = compile_plan(pipeline)
         self._stages = [StageRuntime(p) for p in self._plan]
         self._approvals: dict[str, ActionRun] = {}  # token -> pending approval run
-        self._old_stages: dict[int, list[StageRuntime]] = {}  # stage runtimes of replaced definitions
         self.world.bind(self)
 
     # ---------------------------------------------------------------- clock and scheduling
@@ -502,11 +507,16 @@ class Simulator:
         Stops when what is left only waits: an approval for its answer (its timeout is not
         awaited), or a disabled transition. Safe to call again after you act.
         """
-        queue = self._queue
         if until is not None:
             return self.run_until(until)
+        queue = self._queue
+        pop = heapq.heappop
         while queue and self._active_events > 0:
-            self._pop()
+            at, _, fn, arg, passive = pop(queue)
+            if not passive:
+                self._active_events -= 1
+            self.now = at
+            fn(arg)
         return self
 
     def advance(self, minutes: float) -> "Simulator":
@@ -514,6 +524,10 @@ class Simulator:
         return self.run_until(self.now + minutes)
 
     # ---------------------------------------------------------------- ids and logging
+
+    def _time(self, minutes: float) -> datetime:
+        """The wall-clock time of a simulated minute, from this simulator's epoch."""
+        return self.epoch + timedelta(milliseconds=round(minutes * 60_000))
 
     def _uuid(self, kind: str, number: int) -> str:
         digest = hashlib.blake2b(f"{self.seed}:{kind}:{number}".encode(), digest_size=16).digest()
@@ -533,6 +547,10 @@ class Simulator:
         `revision` is what the source fetches: a commit number of the world's stream, or any
         label; by default the world's latest commit.
         """
+        return self._start(revision, at, trigger, trigger_detail, variables).id
+
+    def _start(self, revision: Any = None, at: float | None = None, trigger: str = "StartPipelineExecution",
+               trigger_detail: str = "", variables: dict | None = None) -> Execution:
         number = self._numbers = self._numbers + 1
         when = self.now if at is None else at
         if when < self.now:
@@ -549,12 +567,13 @@ class Simulator:
             self.schedule(when, self._begin, execution)
         else:
             self._begin(execution)
-        return execution.id
+        return execution
 
     def _begin(self, execution: Execution) -> None:
         execution.start = self.now
-        self._log("execution started", execution, detail=f"revision {self.world.revision_label(execution.revision)}, "
-                  f"trigger {execution.trigger}")
+        if self.record:
+            self._log("execution started", execution, detail=f"revision "
+                      f"{self.world.revision_label(execution.revision)[:8]}, trigger {execution.trigger}")
         self._arrive(execution, 0)
 
     # ---------------------------------------------------------------- moving between stages
@@ -563,7 +582,7 @@ class Simulator:
         """Execution `ex` wants to enter stage k: enter, wait, or supersede/be superseded."""
         if ex.done:
             return
-        st = self._stages_for(ex)[k]
+        st = ex.stages[k]
         ex.stage_index = k
         ex.current = None
         mode = self.mode
@@ -584,21 +603,28 @@ class Simulator:
             if old.number < ex.number:
                 self._end_wait(old)
                 st.inbound = None
-                self._finish_execution(old, SUPERSEDED, f"Superseded by {ex.id[:8]} at stage {st.plan.name}")
+                self._supersede(old, ex, st.plan.name)
             else:
-                self._finish_execution(ex, SUPERSEDED, f"Superseded by {old.id[:8]} at stage {st.plan.name}")
+                self._supersede(ex, old, st.plan.name)
                 return
         if st.enabled and st.holder is None:
             self._enter(ex, k)
             return
         st.inbound = ex
         ex.waits.append([k, self.now, None])
-        self._log("waiting", ex, st.plan.name, detail="transition disabled" if not st.enabled else "stage busy")
+        if self.record:
+            self._log("waiting", ex, st.plan.name, detail="transition disabled" if not st.enabled else "stage busy")
+
+    def _supersede(self, older: Execution, newer: Execution, stage_name: str) -> None:
+        older.superseded_by = newer
+        older.superseded_at = stage_name
+        self._finish_execution(older, SUPERSEDED, None)
 
     def _wait(self, ex: Execution, st: StageRuntime, k: int) -> None:
         st.queue.append(ex)
         ex.waits.append([k, self.now, None])
-        self._log("waiting", ex, st.plan.name, detail="transition disabled" if not st.enabled else "queued")
+        if self.record:
+            self._log("waiting", ex, st.plan.name, detail="transition disabled" if not st.enabled else "queued")
 
     def _end_wait(self, ex: Execution) -> None:
         if ex.waits and ex.waits[-1][2] is None:
@@ -626,11 +652,8 @@ class Simulator:
             self._end_wait(ex)
             self._enter(ex, k)
 
-    def _stages_for(self, ex: Execution) -> list[StageRuntime]:
-        return self._stages if ex.plan is self._plan else self._old_stages.get(id(ex.plan), self._stages)
-
     def _enter(self, ex: Execution, k: int) -> None:
-        st = self._stages_for(ex)[k]
+        st = ex.stages[k]
         if self.mode != "PARALLEL":
             st.holder = ex
         plan = st.plan
@@ -642,7 +665,8 @@ class Simulator:
             st.runs.append(run)
         else:
             st.runs[:] = [run]
-        self._log("stage started", ex, plan.name)
+        if self.record:
+            self._log("stage started", ex, plan.name)
         condition = plan.before_entry
         if condition is not None:
             reason = self.world.entry_rule_fails(condition.rules, run, self.now)
@@ -667,49 +691,67 @@ class Simulator:
     # ---------------------------------------------------------------- running actions
 
     def _start_group(self, run: StageRun, gi: int, only_failed: bool = False) -> None:
+        """Start every action of runOrder group `gi` at once; the group ends when the last one does.
+
+        Non-approval actions learn their duration and outcome from the world now; their end is
+        recorded and the group's end is one event. Approvals wait for a decision (or timeout).
+        """
         run.group = gi
         run.token += 1
         run.pending = 0
+        run.failed = False
         now = self.now
         end = now
         world = self.world
+        record = self.record
+        group_runs = run.group_runs
         for ap in run.stage.groups[gi]:
-            previous = run.group_runs.get(ap.index)
-            if only_failed and previous is not None and previous.status == SUCCEEDED:
-                continue
+            if only_failed:
+                previous = group_runs.get(ap.index)
+                if previous is not None and previous.status == SUCCEEDED:
+                    continue
             self._action_numbers += 1
             ar = ActionRun(ap, run, self._action_numbers, now)
-            run.group_runs[ap.index] = ar
-            if self.record:
+            group_runs[ap.index] = ar
+            if record:
                 run.actions.append(ar)
-                self._stages_for(run.execution)[ap.stage_index].action_runs.setdefault(ap.name, []).append(ar)
+                run.execution.stages[ap.stage_index].action_runs.setdefault(ap.name, []).append(ar)
             if ap.is_approval:
-                run.pending += 1
-                ar.token = self._uuid("token", ar.number)
-                self._approvals[ar.token] = ar
-                self.schedule(now + ap.timeout, self._approval_timeout, ar, passive=True)
-                decision = world.approval(ap, run.execution, now)
-                if decision is not None:
-                    delay, approve, summary, who = decision
-                    if delay < ap.timeout:
-                        self.schedule(now + delay, self._automatic_decision, (ar, approve, summary, who))
-                self._log("approval waiting", run.execution, run.stage.name, ap.name)
+                self._start_approval(run, ap, ar)
                 continue
             duration, ok, summary, outcome = world.action_outcome(ap, run.execution, now)
             if duration >= ap.timeout:
                 duration, ok = ap.timeout, False
                 summary = f"Timed out after {ap.timeout:g} minutes"
                 ar.error_code = "TimeoutError"
-            ar.end = now + duration
-            ar.status = SUCCEEDED if ok else FAILED
+            ar_end = ar.end = now + duration
+            if ok:
+                ar.status = SUCCEEDED
+            else:
+                ar.status = FAILED
+                run.failed = True
             ar.summary = summary
             ar.outcome = outcome
-            if ar.end > end:
-                end = ar.end
+            if ar_end > end:
+                end = ar_end
             if ap.has_effect:
-                self.schedule(ar.end, self._action_effect, (ar, ar.end))
+                self.schedule(ar_end, self._action_effect, (ar, ar_end))
         if run.pending == 0:
             self.schedule(end, self._group_done, (run, run.token))
+
+    def _start_approval(self, run: StageRun, ap: ActionPlan, ar: ActionRun) -> None:
+        now = self.now
+        run.pending += 1
+        ar.token = self._uuid("token", ar.number)
+        self._approvals[ar.token] = ar
+        self.schedule(now + ap.timeout, self._approval_timeout, ar, passive=True)
+        decision = self.world.approval(ap, run.execution, now)
+        if decision is not None:
+            delay, approve, summary, who = decision
+            if delay < ap.timeout:
+                self.schedule(now + delay, self._automatic_decision, (ar, approve, summary, who))
+        if self.record:
+            self._log("approval waiting", run.execution, run.stage.name, ap.name)
 
     def _action_effect(self, arg: tuple) -> None:
         ar, end = arg
@@ -727,9 +769,10 @@ class Simulator:
             return
         ex = run.execution
         group = run.stage.groups[run.group]
-        for ap in group:
-            ar = run.group_runs[ap.index]
-            self._log(f"action {ar.status.lower()}", ex, run.stage.name, ap.name, ar.summary or "")
+        if self.record:
+            for ap in group:
+                ar = run.group_runs[ap.index]
+                self._log(f"action {ar.status.lower()}", ex, run.stage.name, ap.name, ar.summary or "")
         if ex.status == STOPPING:
             self._close_stage(run, STOPPED)
             self._finish_execution(ex, STOPPED, ex.stop_reason)
@@ -740,7 +783,7 @@ class Simulator:
             self._finish_execution(ex, CANCELLED, "Pipeline definition was updated while this execution ran")
             self._leave(run, next_stage=False)
             return
-        if any(run.group_runs[ap.index].status == FAILED for ap in group):
+        if run.failed:
             self._stage_failed(run)
         elif run.group + 1 < len(run.stage.groups):
             self._start_group(run, run.group + 1)
@@ -774,8 +817,9 @@ class Simulator:
             return
         run.condition = ConditionRun(condition, self.now)
         fires = self.world.first_alarm(condition.rules, run, self.now, self.now + condition.wait_minutes)
-        self._log("condition watching", run.execution, run.stage.name,
-                  detail=f"onSuccess rules for {condition.wait_minutes:g} minutes")
+        if self.record:
+            self._log("condition watching", run.execution, run.stage.name,
+                      detail=f"onSuccess rules for {condition.wait_minutes:g} minutes")
         if fires is not None:
             self.schedule(fires[0], self._condition_failed, (run, run.token, fires[1]))
         else:
@@ -816,12 +860,12 @@ class Simulator:
 
     def _stage_succeeded(self, run: StageRun) -> None:
         ex = run.execution
-        st = self._stages_for(ex)[run.stage.index]
+        st = ex.stages[run.stage.index]
         self._close_stage(run, SUCCEEDED)
         st.last_success_revision = ex.revision
         st.last_success_execution = ex
-        self._log("stage succeeded", ex, run.stage.name)
-        self.world.stage_succeeded(run, self.now)
+        if self.record:
+            self._log("stage succeeded", ex, run.stage.name)
         if ex.only_stage is not None or run.stage.index + 1 >= len(ex.plan):
             self._finish_execution(ex, SUCCEEDED, None)
             self._leave(run, next_stage=False)
@@ -836,7 +880,7 @@ class Simulator:
     def _leave(self, run: StageRun, next_stage: bool, rollback: bool = False) -> None:
         """The execution leaves its stage: free the stage, move on (or not), admit the next one."""
         ex = run.execution
-        stages = self._stages_for(ex)
+        stages = ex.stages
         st = stages[run.stage.index]
         if st.holder is ex:
             st.holder = None
@@ -855,7 +899,8 @@ class Simulator:
         self._active.pop(ex.number, None)
         if not self.record:
             self._recent.append(ex)
-        self._log(f"execution {status.lower()}", ex, detail=summary or "")
+        else:
+            self._log(f"execution {status.lower()}", ex, detail=self._summary(ex) or "")
         self.world.execution_finished(ex, self.now)
 
     # ---------------------------------------------------------------- approvals
@@ -875,6 +920,8 @@ class Simulator:
         ar.status = SUCCEEDED if approve else FAILED
         ar.summary = summary
         ar.updated_by = who
+        if not approve and ar is ar.run.group_runs.get(ar.plan.index):
+            ar.run.failed = True
         if timed_out:
             ar.error_code = "TimeoutError"
         self._approvals.pop(ar.token, None)
@@ -889,7 +936,7 @@ class Simulator:
         """Approvals waiting for a person: stage, action, token and execution id of each."""
         return [
             {"stageName": ar.run.stage.name, "actionName": ar.plan.name,
-             "token": token, "pipelineExecutionId": ar.run.execution.id, "waitingSince": timestamp(ar.start)}
+             "token": token, "pipelineExecutionId": ar.run.execution.id, "waitingSince": self._time(ar.start)}
             for token, ar in sorted(self._approvals.items(), key=lambda kv: kv[1].number)
         ]
 
@@ -919,7 +966,7 @@ class Simulator:
         summary = (result or {}).get("summary", "")
         self._decide(ar, status == "Approved", summary or status, f"arn:aws:iam::{self.account}:user/learner")
         self._log("approval " + status.lower(), ar.run.execution, stage_name, action_name, summary)
-        return {"approvedAt": timestamp(self.now)}
+        return {"approvedAt": self._time(self.now)}
 
     def approve(self, stage_name: str | None = None, action_name: str | None = None, summary: str = "Approved",
                 token: str | None = None) -> dict:
@@ -1066,7 +1113,7 @@ class Simulator:
         return ex.id
 
     def _remove_waiting(self, ex: Execution) -> None:
-        for st in self._stages_for(ex):
+        for st in ex.stages:
             if st.inbound is ex:
                 st.inbound = None
             if ex in st.queue:
@@ -1080,8 +1127,7 @@ class Simulator:
         executions use the new definition. Returns the new version.
         """
         pipeline.validate(region=self.region)
-        old_plan, old_stages = self._plan, self._stages
-        self._old_stages[id(old_plan)] = old_stages
+        old_stages = self._stages
         self.pipeline = pipeline
         self.mode = pipeline.effective_execution_mode
         self.version += 1
@@ -1148,6 +1194,11 @@ class Simulator:
 
     # ---------------------------------------------------------------- reads, in API shapes
 
+    def _summary(self, ex: Execution) -> str | None:
+        if ex.superseded_by is not None:
+            return f"Superseded by {ex.superseded_by.id[:8]} at stage {ex.superseded_at}"
+        return ex.summary
+
     def _execution(self, execution_id: str) -> Execution:
         ex = self._by_id.get(execution_id)
         if ex is None:
@@ -1183,8 +1234,8 @@ class Simulator:
             "pipelineName": self.pipeline.name,
             "pipelineVersion": self.version,
             "stageStates": stage_states,
-            "created": timestamp(self.created),
-            "updated": timestamp(self.updated),
+            "created": self._time(self.created),
+            "updated": self._time(self.updated),
         }
 
     def _stage_state(self, st: StageRuntime, t: float) -> dict:
@@ -1197,7 +1248,7 @@ class Simulator:
                     enabled, reason, changed_at, by = is_enabled, why, when, who
             transition: dict[str, Any] = {"enabled": enabled}
             if changed_at is not None:
-                transition.update(lastChangedBy=by, lastChangedAt=timestamp(changed_at))
+                transition.update(lastChangedBy=by, lastChangedAt=self._time(changed_at))
             if reason:
                 transition["disabledReason"] = reason
             state["inboundTransitionState"] = transition
@@ -1247,7 +1298,7 @@ class Simulator:
         latest: dict[str, Any] = {
             "actionExecutionId": self._uuid("action", ar.number),
             "status": status,
-            "lastStatusChange": timestamp(ar.end if status != IN_PROGRESS else ar.start),
+            "lastStatusChange": self._time(ar.end if status != IN_PROGRESS else ar.start),
         }
         if status != IN_PROGRESS and ar.summary:
             latest["summary"] = ar.summary
@@ -1264,7 +1315,7 @@ class Simulator:
         if ap.is_source:
             label = self.world.revision_label(ex.revision)
             state["currentRevision"] = {"revisionId": label, "revisionChangeId": label,
-                                        "created": timestamp(ex.start)}
+                                        "created": self._time(ex.start)}
         return state
 
     def _waiting_at(self, stage_index: int, t: float) -> list[Execution]:
@@ -1287,15 +1338,15 @@ class Simulator:
             summary = {
                 "pipelineExecutionId": ex.id,
                 "status": ex.status,
-                "startTime": timestamp(ex.start),
-                "lastUpdateTime": timestamp(ex.end if ex.end is not None else self.now),
+                "startTime": self._time(ex.start),
+                "lastUpdateTime": self._time(ex.end if ex.end is not None else self.now),
                 "sourceRevisions": self._source_revisions(ex),
                 "trigger": {"triggerType": ex.trigger, "triggerDetail": ex.trigger_detail},
                 "executionMode": self.mode,
                 "executionType": ex.type,
             }
-            if ex.summary:
-                summary["statusSummary"] = ex.summary
+            if self._summary(ex):
+                summary["statusSummary"] = self._summary(ex)
             if ex.status in (STOPPED, STOPPING) and ex.stop_reason:
                 summary["stopTrigger"] = {"reason": ex.stop_reason}
             if ex.type == ROLLBACK and ex.rollback_of is not None:
@@ -1325,8 +1376,8 @@ class Simulator:
             "executionMode": self.mode,
             "executionType": ex.type,
         }
-        if ex.summary:
-            result["statusSummary"] = ex.summary
+        if self._summary(ex):
+            result["statusSummary"] = self._summary(ex)
         if ex.variables:
             result["variables"] = [{"name": k, "resolvedValue": v} for k, v in ex.variables.items()]
         if ex.type == ROLLBACK and ex.rollback_of is not None:
@@ -1359,8 +1410,8 @@ class Simulator:
             "pipelineVersion": ex.version,
             "stageName": run.stage.name,
             "actionName": ar.plan.name,
-            "startTime": timestamp(ar.start),
-            "lastUpdateTime": timestamp(ar.end if status != IN_PROGRESS else ar.start),
+            "startTime": self._time(ar.start),
+            "lastUpdateTime": self._time(ar.end if status != IN_PROGRESS else ar.start),
             "status": status,
             "input": {
                 "actionTypeId": decl.action_type_id.to_api(),

@@ -143,6 +143,9 @@ def _environment_of(words: str) -> str | None:
 # Distributions and data
 
 
+QUANTILE_TABLE_SIZE = 4096
+
+
 @dataclass(frozen=True)
 class Duration:
     """A lognormal duration given by its median and 90th percentile (minutes)."""
@@ -151,13 +154,27 @@ class Duration:
     p90: float
 
     def sampler(self, rng: random.Random):
+        """A function drawing one duration: a look-up in 4096 quantiles of the distribution.
+
+        One uniform draw and an index per sample, several times faster than lognormvariate,
+        and as close to the distribution as anyone can see in the simulator's figures.
+        """
         if self.p90 <= self.median:
             value = self.median
             return lambda: value
+        table = self.quantiles(QUANTILE_TABLE_SIZE)
+        uniform = rng.random
+        size = len(table)
+        return lambda: table[int(uniform() * size)]
+
+    def quantiles(self, n: int) -> tuple[float, ...]:
+        """n equally likely values of the distribution (its quantiles at (i + 0.5) / n)."""
+        from statistics import NormalDist
+
         mu = math.log(self.median)
         sigma = math.log(self.p90 / self.median) / 1.2815515655446004
-        draw = rng.lognormvariate
-        return lambda: draw(mu, sigma)
+        normal = NormalDist()
+        return tuple(math.exp(mu + sigma * normal.inv_cdf((i + 0.5) / n)) for i in range(n))
 
     @property
     def mean(self) -> float:
@@ -167,65 +184,17 @@ class Duration:
         return self.median * math.exp(sigma * sigma / 2)
 
 
-# Typical durations in minutes by role; data/durations.json (with sources) overrides them.
-DEFAULT_DURATIONS = {
-    "source": Duration(0.5, 1.2),
-    "build": Duration(6.0, 11.0),
-    "unit-tests": Duration(4.0, 7.0),
-    "acceptance-tests": Duration(10.0, 18.0),
-    "deploy": Duration(8.0, 15.0),
-    "self-update": Duration(3.0, 6.0),
-    "other": Duration(2.0, 4.0),
-    "review": Duration(45.0, 180.0),          # a person answering an approval (working minutes)
-    "fix": Duration(60.0, 240.0),             # a developer fixing a defect tests caught (working minutes)
-    "incident_response": Duration(30.0, 90.0),  # from alarm to a revert pushed (any time of day)
-    "alarm": Duration(12.0, 30.0),            # from a defect going live to its alarm firing
-    "commit_gap": Duration(30.0, 90.0),       # unused default shape; arrivals are Poisson
-}
-
-
-@dataclass
-class DefectProfile:
-    """How likely a commit carries each kind of defect, and how likely each check catches it."""
-
-    rates: dict[str, float] = field(default_factory=lambda: {
-        BUILD: 0.05, UNIT: 0.08, INTEGRATION: 0.05, PRODUCTION: 0.02, REGIONAL: 0.01})
-    # probability that a check catches a defect of a kind (decided once per defect and check)
-    catch: dict[str, dict[str, float]] = field(default_factory=lambda: {
-        "unit-tests": {UNIT: 0.85, INTEGRATION: 0.10},
-        "acceptance-tests": {UNIT: 0.50, INTEGRATION: 0.80, PRODUCTION: 0.10, REGIONAL: 0.05},
-        "review": {UNIT: 0.15, INTEGRATION: 0.30, PRODUCTION: 0.10, REGIONAL: 0.05},
-    })
-    regional_share: float = 0.25  # a regional defect shows in this share of regions (at least one)
-    flaky_test_rate: float = 0.0  # a test fails without a defect (a retry passes)
-    deploy_failure_rate: float = 0.0  # a deploy fails by itself (a retry passes)
-
-
-def load_durations(path: Path | None = None) -> dict[str, Duration]:
-    """Durations by role: the defaults, overridden by data/durations.json where it has them."""
-    durations = dict(DEFAULT_DURATIONS)
+def load_data(path: Path | None = None) -> dict:
+    """data/durations.json: durations, people, alarms and defect rates, each with its source."""
     path = path or DATA / "durations.json"
-    if not path.exists():
-        return durations
-    data = json.loads(path.read_text())
-    for role, key in DURATION_KEYS.items():
-        entry = _find(data, key)
-        if entry is not None:
-            durations[role] = _duration_of(entry)
-    return durations
+    if path == DATA / "durations.json":
+        if not _DATA_CACHE:
+            _DATA_CACHE.append(json.loads(path.read_text()))
+        return _DATA_CACHE[0]
+    return json.loads(path.read_text())
 
 
-# role -> where it is in data/durations.json (section, key)
-DURATION_KEYS: dict[str, tuple[str, ...]] = {}
-
-
-def _find(data: dict, key: tuple[str, ...]) -> dict | None:
-    node: Any = data
-    for part in key:
-        if not isinstance(node, dict) or part not in node:
-            return None
-        node = node[part]
-    return node if isinstance(node, dict) else None
+_DATA_CACHE: list[dict] = []
 
 
 def _duration_of(entry: dict) -> Duration:
@@ -238,6 +207,65 @@ def _duration_of(entry: dict) -> Duration:
     if dist == "fixed":
         return Duration(float(entry["value"]), float(entry["value"]))
     raise ValueError(f"unknown distribution {dist!r} in data/durations.json")
+
+
+def combine(*parts: Duration) -> Duration:
+    """One lognormal for a sum of steps: medians add, spreads (p90 - median) add in quadrature.
+
+    An approximation (a sum of lognormals is not lognormal) that keeps one random draw per
+    action, which the simulator's speed depends on.
+    """
+    median = sum(p.median for p in parts)
+    spread = math.sqrt(sum((p.p90 - p.median) ** 2 for p in parts))
+    return Duration(median, median + spread)
+
+
+def load_durations(path: Path | None = None) -> dict[str, Duration]:
+    """Durations by role, composed from the steps in data/durations.json.
+
+    A CodeBuild action is its queue and provisioning, its fixed phases and its own work; a
+    deploy here is a CodeBuild project updating an ECS service (rolling update, default settings).
+    """
+    data = load_data(path)
+    act, people, alarms = data["actions"], data["people"], data["alarms"]
+    step = {name: _duration_of(entry) for name, entry in act.items() if "dist" in entry}
+    codebuild = (step["codebuild_queue_and_provisioning"], step["codebuild_fixed_phases"])
+    return {
+        "source": step["source_codestar_connection"],
+        "build": combine(*codebuild, step["docker_build_with_cache"], step["ecr_push"]),
+        "unit-tests": combine(*codebuild, step["unit_tests_small_service"]),
+        "acceptance-tests": combine(*codebuild, step["acceptance_tests_preprod"]),
+        "deploy": combine(*codebuild, step["ecs_rolling_update_default"]),
+        "self-update": step["cloudformation_small_stack_update"],
+        "other": combine(*codebuild),
+        "review": _duration_of(people["manual_approval"]),
+        "fix": _duration_of(people["fix_caught_defect"]),
+        "incident_response": _duration_of(people["incident_response"]),
+        "alarm": _duration_of(alarms["time_to_fire_after_bad_deploy"]),
+        "shows_after": _duration_of(alarms["defect_shows_after"]),
+    }
+
+
+# check names in data/durations.json -> role kinds of the world
+_CHECK_NAMES = {"unit_tests": "unit-tests", "acceptance_tests": "acceptance-tests", "review": "review"}
+
+
+@dataclass
+class DefectProfile:
+    """How likely a commit carries each kind of defect, and how likely each check catches it.
+
+    `DefectProfile()` reads the calibrated model in data/durations.json (defects.kind_model);
+    pass your own numbers to explore ("what if our unit tests caught only half?").
+    """
+
+    rates: dict[str, float] = field(default_factory=lambda: {
+        kind: entry["p"] for kind, entry in load_data()["defects"]["kind_model"]["rates"].items()})
+    catch: dict[str, dict[str, float]] = field(default_factory=lambda: {
+        _CHECK_NAMES[check]: {kind: entry["p"] for kind, entry in table.items()}
+        for check, table in load_data()["defects"]["kind_model"]["catch"].items()})
+    regional_share: float = 0.25  # a regional defect shows in this share of regions (at least one)
+    flaky_test_rate: float = field(default_factory=lambda: load_data()["defects"]["p_flaky_test_run"]["p"])
+    deploy_failure_rate: float = 0.0  # a deploy fails by itself (a retry passes)
 
 
 # --------------------------------------------------------------------------------------------
@@ -281,11 +309,20 @@ class Commit:
 
     number: int
     time: float
-    sha: str
+    seed: int
     message: str
     defects: list[Defect] = field(default_factory=list)
     fixes: list[Defect] = field(default_factory=list)
     changes_pipeline: bool = False
+
+    @property
+    def sha(self) -> str:
+        """A commit id, made up but stable for a seed and commit number."""
+        return commit_sha(self.seed, self.number)
+
+
+def commit_sha(seed: int, number: int) -> str:
+    return hashlib.sha1(f"{seed}:commit:{number}".encode()).hexdigest()
 
 
 # --------------------------------------------------------------------------------------------
@@ -299,6 +336,13 @@ class WorkingHours:
     start: int = 9
     end: int = 18
     days: tuple[int, ...] = (0, 1, 2, 3, 4)  # Monday = 0
+
+    @classmethod
+    def from_data(cls) -> "WorkingHours":
+        """The office hours of data/durations.json (people.office_hours)."""
+        hours = load_data()["people"]["office_hours"]
+        start, end = (int(hours[k].split(":")[0]) for k in ("start", "end"))
+        return cls(start, end, tuple(hours["weekdays"]))
 
     @property
     def minutes_per_day(self) -> int:
@@ -344,7 +388,7 @@ class World:
 
     def __init__(self, seed: int = 0, *, commits: int = 0, commits_per_day: float = 12.0,
                  defects: DefectProfile | None = None, approver: str | None = None,
-                 durations: dict[str, Duration] | None = None, hours: WorkingHours = WorkingHours(),
+                 durations: dict[str, Duration] | None = None, hours: WorkingHours | None = None,
                  region_weights: dict[str, float] | None = None, pipeline_change_rate: float = 0.0,
                  pipeline_stack: str | None = None, fixed_durations: dict[str, float] | None = None,
                  failures: dict | None = None):
@@ -358,7 +402,7 @@ class World:
         self.profile = defects
         self.approver = approver
         self.durations = durations or load_durations()
-        self.hours = hours
+        self.hours = hours or WorkingHours.from_data()
         self.region_weights = region_weights or load_region_weights()
         self.pipeline_change_rate = pipeline_change_rate
         self.pipeline_stack = pipeline_stack
@@ -378,6 +422,9 @@ class World:
         self._full_revision = -1
         self._execution_targets: dict[int, dict] = {}
         self._applied_pipeline_revision = -1
+        self._defects_cache: dict[Any, tuple[Defect, ...]] = {}  # cleared whenever defects change
+        self._targets_waiting = 0  # production targets not deployed yet
+        self._fixes_waiting = 0  # fixed defects not yet forgotten
         self._keep_commits = True
 
     # ---------------------------------------------------------------- binding to a simulator
@@ -387,6 +434,7 @@ class World:
         self.sim = sim
         self._keep_commits = sim.record
         self._classify(sim)
+        self._trigger = self._trigger_type()
         for key, duration in self.durations.items():
             self._samplers[key] = duration.sampler(self.rng)
         if self.commit_budget:
@@ -411,6 +459,8 @@ class World:
         for t in self._targets:
             self._deployed.setdefault(t, None)
             self._live.setdefault(t, {})
+        self._deployed = {t: self._deployed[t] for t in self._targets}
+        self._targets_waiting = sum(1 for t in self._targets if self._deployed[t] is None)
 
     def _weight(self, target: tuple[str, str | None]) -> float:
         environment, region = target
@@ -434,8 +484,7 @@ class World:
 
     def _commit_arrives(self, _: Any) -> None:
         commit = self.add_commit(self.sim.now)
-        self.sim.start(revision=commit.number, trigger=self._trigger_type(),
-                       trigger_detail=f"commit {commit.sha[:7]}")
+        self.sim._start(commit.number, None, self._trigger, "commit")
         if self.commit_count < self.commit_budget:
             nxt = self.hours.add(self.sim.now, self._next_gap())
             self.sim.schedule(nxt, self._commit_arrives, None)
@@ -452,8 +501,7 @@ class World:
         """Push a commit at minute `time`: with the given defect kinds, or random ones by the profile."""
         number = self.commit_count
         self.commit_count += 1
-        sha = hashlib.sha1(f"{self.seed}:commit:{number}".encode()).hexdigest()
-        commit = Commit(number, time, sha, message or f"Change {number}")
+        commit = Commit(number, time, self.seed, message or f"Change {number}")
         if defects is None:
             defects = self._random_defect_kinds()
         for kind in defects:
@@ -461,10 +509,13 @@ class World:
         for defect in fixes or []:
             defect.fixed_by = number
             commit.fixes.append(defect)
+            self._fixes_waiting += 1
         if changes_pipeline is None:
             changes_pipeline = self.pipeline_change_rate > 0 and self.commit_rng.random() < self.pipeline_change_rate
         commit.changes_pipeline = changes_pipeline
         self.open_defects.extend(commit.defects)
+        if commit.defects or commit.fixes:
+            self._defects_cache.clear()
         if self._keep_commits:
             self.commits[number] = commit
         elif changes_pipeline:
@@ -503,18 +554,23 @@ class World:
 
     def revision_label(self, revision: Any) -> str:
         if isinstance(revision, int):
-            return hashlib.sha1(f"{self.seed}:commit:{revision}".encode()).hexdigest()
+            return commit_sha(self.seed, revision)
         return str(revision)
 
     def revision_summary(self, revision: Any) -> str:
         commit = self.commits.get(revision) if isinstance(revision, int) else None
         return commit.message if commit else str(revision)
 
-    def defects_in(self, revision: Any) -> list[Defect]:
+    def defects_in(self, revision: Any) -> tuple[Defect, ...]:
         """The defects a revision carries (of the ones not yet fixed everywhere)."""
+        cached = self._defects_cache.get(revision)
+        if cached is not None:
+            return cached
         if not isinstance(revision, int):
-            return []
-        return [d for d in self.open_defects if d.in_revision(revision)]
+            return ()
+        found = tuple(d for d in self.open_defects if d.in_revision(revision))
+        self._defects_cache[revision] = found
+        return found
 
     # ---------------------------------------------------------------- what actions do
 
@@ -604,9 +660,9 @@ class World:
         return self._alarm_in_scope(run, t0, t1)
 
     def _alarm_in_scope(self, run, t0: float, t1: float):
-        scope = {ap.role.target for ap in run.stage.actions if ap.role and ap.role.kind == "deploy"}
+        scope = list(dict.fromkeys(ap.role.target for ap in run.stage.actions if ap.role and ap.role.kind == "deploy"))
         if not scope:
-            scope = set(self._targets)
+            scope = list(self._targets)
         first = None
         for target in scope:
             for defect, (since, detect_at) in self._live.get(target, {}).items():
@@ -634,19 +690,23 @@ class World:
         self._set_target_revision(target, revision, now)
 
     def _set_target_revision(self, target, revision, now: float) -> None:
-        before = self._deployed.get(target)
+        if self._deployed.get(target) is None:
+            self._targets_waiting -= 1
         self._deployed[target] = revision
         live = self._live[target]
-        share = self._targets[target]
-        new_defects = set(self.defects_in(revision)) if isinstance(revision, int) else set()
-        for defect in list(live):
-            if defect not in new_defects:
-                since, _ = live.pop(defect)
-                self._end_live(defect, target, share, since, now)
+        new_defects = self.defects_in(revision)
+        if live:
+            share = self._targets[target]
+            for defect in list(live):
+                if defect not in new_defects:
+                    since, _ = live.pop(defect)
+                    self._end_live(defect, target, share, since, now)
         for defect in new_defects:
             if defect in live or not defect.shows_in(target, True):
                 continue
             detect_at = now + self._samplers["alarm"]()
+            if defect.kind in (PRODUCTION, REGIONAL):
+                detect_at += self._samplers["shows_after"]()
             live[defect] = (now, detect_at)
             if defect.live == 0:
                 defect.first_live = now if defect.first_live is None else defect.first_live
@@ -654,7 +714,6 @@ class World:
             defect.live += 1
             self.sim.schedule(detect_at, self._alarm_fires, (defect, target, now))
         self._advance_full_revision(now)
-        del before
 
     def _end_live(self, defect: Defect, target, share: float, since: float, now: float) -> None:
         defect.exposure += share * (now - since)
@@ -685,7 +744,10 @@ class World:
         if defect.fix_planned:
             return
         defect.fix_planned = True
-        if where.startswith("production"):
+        # In production, or while customers are hurt by an incident (so someone is watching
+        # the pipeline carry the revert), fixing is urgent: any hour. Otherwise it waits for
+        # working hours.
+        if where.startswith("production") or self.stats.open_incidents:
             fixed_at = at + self._samplers["incident_response"]()
             message = f"Revert the change that brought defect #{defect.number}"
         else:
@@ -695,26 +757,32 @@ class World:
 
     def _fix_arrives(self, arg) -> None:
         defect, message = arg
-        commit = self.add_commit(self.sim.now, defects=[], message=message, fixes=[defect])
-        self.sim.start(revision=commit.number, trigger=self._trigger_type(),
-                       trigger_detail=f"commit {commit.sha[:7]}")
+        fixes = [defect]
+        if defect.detected_where and defect.detected_where.startswith("production"):
+            # An urgent revert also reverts whatever else is known to be broken, so that the
+            # pipeline is green enough to carry it ("stop the line").
+            fixes += [d for d in self.open_defects
+                      if d is not defect and d.fixed_by is None and d.detected_at is not None]
+        commit = self.add_commit(self.sim.now, defects=[], message=message, fixes=fixes)
+        self.sim._start(commit.number, None, self._trigger, "commit")
 
     def _advance_full_revision(self, now: float) -> None:
         """Record lead times for the commits now running in every production target."""
-        if not self._targets:
-            return
-        deployed = [self._deployed[t] for t in self._targets]
-        if any(not isinstance(r, int) for r in deployed):
-            return
-        full = min(deployed)
+        if self._targets_waiting:
+            return  # some production target has never been deployed
+        try:
+            full = min(self._deployed.values())
+        except TypeError:
+            return  # revisions given as labels, not commit numbers: no lead times to measure
         if full <= self._full_revision:
             return
         self._full_revision = full
         pending = self._pending_commits
+        add = self.stats.lead_time.add
         while pending and pending[0][0] <= full:
-            number, arrived = pending.popleft()
-            self.stats.lead_time.add(now - arrived)
-        self._forget_fixed()
+            add(now - pending.popleft()[1])
+        if self._fixes_waiting:
+            self._forget_fixed()
 
     def _forget_fixed(self) -> None:
         """Drop defects whose fix runs everywhere, so memory stays flat over long runs."""
@@ -726,12 +794,11 @@ class World:
         keep = [d for d in self.open_defects if not (d.fixed_by is not None and d.fixed_by <= low and d.live == 0)]
         if len(keep) != len(self.open_defects):
             self.open_defects = keep
+            self._defects_cache.clear()
+        self._fixes_waiting = sum(1 for d in keep if d.fixed_by is not None)
         if not self._keep_commits:
             for number in [n for n in self.commits if n < low]:
                 del self.commits[number]
-
-    def stage_succeeded(self, run, now: float) -> None:
-        pass
 
     def execution_finished(self, execution, now: float) -> None:
         """Count production deployments and the ones that brought a defect to customers."""
