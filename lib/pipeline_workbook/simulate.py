@@ -768,27 +768,26 @@ class Simulator:
         if token != run.token or run.end is not None:
             return
         ex = run.execution
-        group = run.stage.groups[run.group]
         if self.record:
-            for ap in group:
+            for ap in run.stage.groups[run.group]:
                 ar = run.group_runs[ap.index]
                 self._log(f"action {ar.status.lower()}", ex, run.stage.name, ap.name, ar.summary or "")
         if ex.status == STOPPING:
             self._close_stage(run, STOPPED)
             self._finish_execution(ex, STOPPED, ex.stop_reason)
             self._leave(run, next_stage=False)
-            return
-        if ex.cancel_requested:
+        elif ex.cancel_requested:
             self._close_stage(run, CANCELLED)
             self._finish_execution(ex, CANCELLED, "Pipeline definition was updated while this execution ran")
             self._leave(run, next_stage=False)
-            return
-        if run.failed:
+        elif run.failed:
             self._stage_failed(run)
         elif run.group + 1 < len(run.stage.groups):
             self._start_group(run, run.group + 1)
+        elif run.stage.on_success is None or ex.type == ROLLBACK:
+            self._stage_succeeded(run)
         else:
-            self._actions_succeeded(run)
+            self._watch_on_success(run)
 
     def _stage_failed(self, run: StageRun) -> None:
         ex = run.execution
@@ -809,12 +808,9 @@ class Simulator:
         rollback = on_failure is not None and on_failure.result == "ROLLBACK" and ex.type != ROLLBACK
         self._leave(run, next_stage=False, rollback=rollback)
 
-    def _actions_succeeded(self, run: StageRun) -> None:
+    def _watch_on_success(self, run: StageRun) -> None:
+        """All actions succeeded: watch the onSuccess rules for their wait time (the bake)."""
         condition = run.stage.on_success
-        # A rollback execution restores the last good revision; it is not itself rolled back.
-        if condition is None or run.execution.type == ROLLBACK:
-            self._stage_succeeded(run)
-            return
         run.condition = ConditionRun(condition, self.now)
         fires = self.world.first_alarm(condition.rules, run, self.now, self.now + condition.wait_minutes)
         if self.record:
@@ -860,17 +856,23 @@ class Simulator:
 
     def _stage_succeeded(self, run: StageRun) -> None:
         ex = run.execution
-        st = ex.stages[run.stage.index]
-        self._close_stage(run, SUCCEEDED)
+        index = run.stage.index
+        st = ex.stages[index]
+        run.status = SUCCEEDED
+        run.end = self.now
+        run.token += 1
         st.last_success_revision = ex.revision
         st.last_success_execution = ex
         if self.record:
             self._log("stage succeeded", ex, run.stage.name)
-        if ex.only_stage is not None or run.stage.index + 1 >= len(ex.plan):
+        if st.holder is ex:
+            st.holder = None
+        if ex.only_stage is not None or index + 1 >= len(ex.plan):
             self._finish_execution(ex, SUCCEEDED, None)
-            self._leave(run, next_stage=False)
         else:
-            self._leave(run, next_stage=True)
+            self._arrive(ex, index + 1)
+        if st.inbound is not None or st.queue:
+            self._admit(st)
 
     def _close_stage(self, run: StageRun, status: str) -> None:
         run.status = status

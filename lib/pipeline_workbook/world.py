@@ -13,6 +13,7 @@ review and fix; pipelines and alarms run around the clock.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -144,6 +145,34 @@ def _environment_of(words: str) -> str | None:
 
 
 QUANTILE_TABLE_SIZE = 4096
+_MASK64 = (1 << 64) - 1
+
+
+def _mix(x: int) -> int:
+    """splitmix64's finaliser: a well-spread 64-bit hash of a 64-bit number."""
+    x = (x + 0x9E3779B97F4A7C15) & _MASK64
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _MASK64
+    return x ^ (x >> 31)
+
+
+# a fixed number per kind of draw, so that different draws with the same key differ
+_WHAT = {name: i for i, name in enumerate((
+    "source", "build", "unit-tests", "acceptance-tests", "deploy", "self-update", "other", "approval",
+    "review", "fix", "incident_response", "alarm", "shows_after"), start=1)}
+
+
+def keyed_uniform(seed: int, what: int, a: int, b: int = 0, c: int = 0) -> float:
+    """A number in [0, 1) that depends only on the seed and the key (what, a, b, c).
+
+    The world draws what happens to an action from (execution, action, attempt) rather than from
+    one shared stream, so the draws do not depend on the order in which the engine asks: two
+    designs compared on the same seed see the same build times for the same commit (common
+    random numbers), and any engine with the same rules gives the same results.
+    """
+    x = (seed * 0x9E3779B97F4A7C15 + what * 0xC2B2AE3D27D4EB4F + a * 0x165667B19E3779F9
+         + b * 0xD6E8FEB86659FD93 + c * 0xFF51AFD7ED558CCD) & _MASK64
+    return _mix(x) / 18446744073709551616.0
 
 
 @dataclass(frozen=True)
@@ -167,6 +196,7 @@ class Duration:
         size = len(table)
         return lambda: table[int(uniform() * size)]
 
+    @functools.lru_cache(maxsize=256)
     def quantiles(self, n: int) -> tuple[float, ...]:
         """n equally likely values of the distribution (its quantiles at (i + 0.5) / n)."""
         from statistics import NormalDist
@@ -396,7 +426,6 @@ class World:
         # Commits (arrivals, defects, which checks catch them) have their own random stream, so
         # that every design compared with the same seed sees the same commits.
         self.commit_rng = random.Random(seed)
-        self.rng = random.Random(seed + 1_000_003)
         self.commit_budget = commits
         self.commits_per_day = commits_per_day
         self.profile = defects
@@ -414,7 +443,7 @@ class World:
         self._defect_numbers = 0
         self.open_defects: list[Defect] = []
         self.stats = metrics_module.RunStats()
-        self._samplers: dict[str, Any] = {}
+        self._tables: dict[str, tuple[float, ...]] = {}  # quantile tables by role or person
         self._targets: dict[tuple, float] = {}
         self._deployed: dict[tuple, int | None] = {}
         self._live: dict[tuple, dict[Defect, tuple[float, float]]] = {}
@@ -436,7 +465,8 @@ class World:
         self._classify(sim)
         self._trigger = self._trigger_type()
         for key, duration in self.durations.items():
-            self._samplers[key] = duration.sampler(self.rng)
+            self._tables[key] = duration.quantiles(QUANTILE_TABLE_SIZE) if duration.p90 > duration.median \
+                else (duration.median,)
         if self.commit_budget:
             first = self.hours.add(0.0, self._next_gap())
             sim.schedule(first, self._commit_arrives, None)
@@ -460,6 +490,7 @@ class World:
             self._deployed.setdefault(t, None)
             self._live.setdefault(t, {})
         self._deployed = {t: self._deployed[t] for t in self._targets}
+        self._target_index = {t: i for i, t in enumerate(self._targets)}
         self._targets_waiting = sum(1 for t in self._targets if self._deployed[t] is None)
 
     def _weight(self, target: tuple[str, str | None]) -> float:
@@ -574,16 +605,25 @@ class World:
 
     # ---------------------------------------------------------------- what actions do
 
-    def _duration(self, ap) -> float:
-        fixed = self.fixed_durations.get(ap.name, self.fixed_durations.get(ap.role.kind))
+    def _draw(self, what: str, *key: int) -> float:
+        """A duration of `what` (a role or a person's step), drawn by key from its quantile table."""
+        fixed = self.fixed_durations.get(what)
         if fixed is not None:
             return float(fixed)
-        sampler = self._samplers.get(ap.role.kind) or self._samplers["other"]
-        return sampler()
+        table = self._tables.get(what) or self._tables["other"]
+        return table[int(keyed_uniform(self.seed, _WHAT[what], *key) * len(table))]
+
+    def _duration(self, ap, execution) -> float:
+        fixed = self.fixed_durations.get(ap.name)
+        if fixed is not None:
+            return float(fixed)
+        run = execution.current
+        attempt = run.auto_retries + run.manual_retries if run is not None else 0
+        return self._draw(ap.role.kind, execution.number, ap.index, attempt)
 
     def action_outcome(self, ap, execution, now: float) -> tuple[float, bool, str, Any]:
         """(duration, succeeded, summary, what it caught) for one run of one action."""
-        duration = self._duration(ap)
+        duration = self._duration(ap, execution)
         kind = ap.role.kind
         scripted = self.failures.get((ap.name, execution.revision), self.failures.get(ap.name))
         if scripted:
@@ -605,12 +645,14 @@ class World:
                     what = "unit" if kind == "unit-tests" else "acceptance"
                     return duration, False, f"{what} tests failed: defect #{d.number} ({d.kind})", d
             profile = self.profile
-            if profile and profile.flaky_test_rate and self.rng.random() < profile.flaky_test_rate:
+            if profile and profile.flaky_test_rate and keyed_uniform(
+                    self.seed, 101, execution.number, ap.index, int(now * 1000)) < profile.flaky_test_rate:
                 return duration, False, "Tests failed: flaky test (passes on retry)", None
             return duration, True, "Tests passed", None
         if kind == "deploy":
             profile = self.profile
-            if profile and profile.deploy_failure_rate and self.rng.random() < profile.deploy_failure_rate:
+            if profile and profile.deploy_failure_rate and keyed_uniform(
+                    self.seed, 102, execution.number, ap.index, int(now * 1000)) < profile.deploy_failure_rate:
                 return duration, False, "Deployment failed: tasks did not become healthy in time", None
             return duration, True, f"Deployed to {ap.role.environment}" + (
                 f" in {ap.role.region}" if ap.role.region else ""), None
@@ -620,7 +662,7 @@ class World:
         """None: the approval waits for you. Otherwise (delay, approve, summary, who)."""
         if self.approver != "person":
             return None
-        done = self.hours.add(now, self._samplers["review"]())
+        done = self.hours.add(now, self._draw("review", execution.number, ap.index))
         for d in self.defects_in(execution.revision):
             if d.kind != BUILD and d.caught_by.get("review"):
                 self._caught_at(d, done, where=f"{self.sim._plan[ap.stage_index].name}.{ap.name} (review)")
@@ -704,9 +746,11 @@ class World:
         for defect in new_defects:
             if defect in live or not defect.shows_in(target, True):
                 continue
-            detect_at = now + self._samplers["alarm"]()
+            moment = int(now * 1000)
+            target_index = self._target_index[target]
+            detect_at = now + self._draw("alarm", defect.number, target_index, moment)
             if defect.kind in (PRODUCTION, REGIONAL):
-                detect_at += self._samplers["shows_after"]()
+                detect_at += self._draw("shows_after", defect.number, target_index, moment)
             live[defect] = (now, detect_at)
             if defect.live == 0:
                 defect.first_live = now if defect.first_live is None else defect.first_live
@@ -748,10 +792,10 @@ class World:
         # the pipeline carry the revert), fixing is urgent: any hour. Otherwise it waits for
         # working hours.
         if where.startswith("production") or self.stats.open_incidents:
-            fixed_at = at + self._samplers["incident_response"]()
+            fixed_at = at + self._draw("incident_response", defect.number)
             message = f"Revert the change that brought defect #{defect.number}"
         else:
-            fixed_at = self.hours.add(at, self._samplers["fix"]())
+            fixed_at = self.hours.add(at, self._draw("fix", defect.number))
             message = f"Fix defect #{defect.number} ({defect.kind})"
         self.sim.schedule(fixed_at, self._fix_arrives, (defect, message))
 
