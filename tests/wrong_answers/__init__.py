@@ -1,0 +1,1 @@
+"""Wrong answers to the notebooks' exercises, one module per notebook."""
