@@ -5,7 +5,7 @@ PY := .venv/bin/python
 PORT ?= 8888
 ALLOW_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
-.PHONY: lab test setup bench clean
+.PHONY: lab test setup bench notebooks clean
 
 setup:
 	@scripts/setup.sh
@@ -15,6 +15,9 @@ lab: setup
 
 test: setup
 	$(PY) -m pytest -n 2 --dist loadfile --nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg tests notebooks
+
+notebooks: setup  ## re-execute the notebooks in place after a library change (then review the diff)
+	$(PY) scripts/execute_notebooks.py
 
 bench: setup
 	@for b in benchmarks/*.py; do echo "== $$b"; $(PY) $$b; done

@@ -788,7 +788,7 @@ def test_s20_v2_features_on_a_v1_pipeline():
     for path in ("executionMode", "variables", "triggers", "stages[2].onFailure",
                  "stages[1].actions[1].actionTypeId.provider"):
         problem = at(definition, path)
-        assert "needs a V2 pipeline" in problem.message and "pipelineType is not set" in problem.message
+        assert "only in a V2 pipeline" in problem.message and "pipelineType is not set" in problem.message
         assert '"pipelineType": "V2"' in problem.hint and "action-execution minute" in problem.hint
     assert problems(v2(definition)) == []
     explicit_v1 = simple(pipelineType="V1", executionMode="PARALLEL")

@@ -942,8 +942,8 @@ def _provider_specific_problems(placed: _Placed, spec: catalog.ProviderSpec) -> 
         role = config.get("RoleArn")
         if isinstance(role, str) and not _is_opaque(role) and not ROLE_ARN.fullmatch(role):
             found.append(Problem(f"{path}.RoleArn", f"{role!r} is not an IAM role ARN.",
-                                 f"Use the ARN of the role CloudFormation assumes, such as "
-                                 f"arn:aws:iam::123456789012:role/my-cloudformation-role."))
+                                 "Use the ARN of the role CloudFormation assumes, such as "
+                                 "arn:aws:iam::123456789012:role/my-cloudformation-role."))
     if spec.provider == "StepFunctions" and config.get("InputType") == "FilePath" and not placed.inputs:
         found.append(Problem(f"{placed.path}.inputArtifacts",
                              "is empty, but InputType FilePath reads the input from a file in an "
@@ -1185,21 +1185,21 @@ def _v2_feature_problems(ctx: _Context) -> list[Problem]:
     found = []
 
     def need_v2(path: str, feature: str) -> None:
-        found.append(Problem(path, f"{feature} needs a V2 pipeline; this pipeline is {kind}.", V2_HINT))
+        found.append(Problem(path, f"{feature} only in a V2 pipeline; this pipeline is {kind}.", V2_HINT))
 
     if pipeline.execution_mode in ("QUEUED", "PARALLEL"):
-        need_v2("executionMode", f"executionMode {pipeline.execution_mode}")
+        need_v2("executionMode", f"the {pipeline.execution_mode} execution mode is available")
     if pipeline.variables:
-        need_v2("variables", "Pipeline-level variables")
+        need_v2("variables", "pipeline-level variables are available")
     if pipeline.triggers:
-        need_v2("triggers", "Triggers (git push and pull-request filters)")
+        need_v2("triggers", "triggers (git push and pull-request filters) are available")
     for si, stage in enumerate(pipeline.stages or []):
         for condition_kind, _ in _condition_holders(stage):
-            need_v2(f"stages[{si}].{condition_kind}", f"A stage condition ({condition_kind})")
+            need_v2(f"stages[{si}].{condition_kind}", f"stage conditions ({condition_kind}) are available")
     for placed in ctx.actions:
         spec = placed.spec
         if spec is not None and spec.v2_only:
-            need_v2(f"{placed.path}.actionTypeId.provider", f"The {spec.title} action")
+            need_v2(f"{placed.path}.actionTypeId.provider", f"the {spec.title} action is available")
     return found
 
 
