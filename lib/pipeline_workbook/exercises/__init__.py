@@ -15,11 +15,13 @@ under "## Solutions" a folded solution cell assigning `answer_NN_k` (tag "soluti
 tests/wrong_answers/notebookNN.py.
 """
 
-from . import base, notebook00, notebook01
+from . import (base, notebook00, notebook01, notebook02, notebook03, notebook04, notebook05, notebook06,
+               notebook07, notebook08, notebook09)
 from .base import NOT_ANSWERED, Result, WrongShape, as_pipeline, check, starting_point
 
 # Each notebook's module keeps its own checks; the registries of base.py hold them all.
-for _module in (notebook00, notebook01):
+for _module in (notebook00, notebook01, notebook02, notebook03, notebook04, notebook05, notebook06,
+                notebook07, notebook08, notebook09):
     base.CHECKS.update(_module.CHECKS)
     base.EXPECTS.update(_module.EXPECTS)
     base.STARTING_POINTS.update(_module.STARTING_POINTS)

@@ -1,0 +1,11 @@
+"""Exercise checks of notebook 02: simple but bold."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from .base import Result
+
+CHECKS: dict[str, Callable[[Any], Result]] = {}
+EXPECTS: dict[str, str] = {}
+STARTING_POINTS: dict[str, Callable[[], Any]] = {}
