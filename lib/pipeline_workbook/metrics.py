@@ -74,15 +74,20 @@ class RunStats:
     caught_where: dict[str, int] = field(default_factory=dict)
     incidents: int = 0
     _open_incidents: dict[int, float] = field(default_factory=dict)
+    _seen_defects: set[int] = field(default_factory=set)
     _pending_exposure: float = 0.0
 
     def caught(self, defect: Any, where: str) -> None:
         self.caught_where[where] = self.caught_where.get(where, 0) + 1
 
     def incident_started(self, defect: Any, now: float) -> None:
+        """A defect went live for customers: an incident, counted once per defect however often
+        it comes back (for instance redeployed by a newer execution after a rollback)."""
         if defect.number not in self._open_incidents:
             self._open_incidents[defect.number] = now
-            self.incidents += 1
+            if defect.number not in self._seen_defects:
+                self._seen_defects.add(defect.number)
+                self.incidents += 1
 
     def incident_ended(self, defect: Any, now: float) -> None:
         started = self._open_incidents.pop(defect.number, None)
@@ -184,8 +189,11 @@ class Comparison(dict):
     """Metrics of several designs by name; shows as a table in Jupyter, and can plot itself."""
 
     def table_rows(self) -> list[list[str]]:
+        """The table: a header row of design names, then one row per figure; [] when empty."""
+        if not self:
+            return []
         names = list(self)
-        rows = list(next(iter(self.values())).row()) if self else []
+        rows = list(next(iter(self.values())).row())
         return [[""] + names] + [[r] + [self[n].row()[r] for n in names] for r in rows]
 
     def __repr__(self) -> str:

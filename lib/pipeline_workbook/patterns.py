@@ -507,6 +507,10 @@ PATTERNS: dict[str, Callable[..., Pipeline]] = {
 # Reading deploys back
 
 # Native deploy providers and the configuration key that names what they deploy to.
+# CloudFormation action modes that change a running stack (CHANGE_SET_REPLACE only prepares a
+# change set; DELETE_ONLY removes the stack).
+STACK_CHANGING_MODES = ("CREATE_UPDATE", "REPLACE_ON_FAILURE", "CHANGE_SET_EXECUTE")
+
 NATIVE_DEPLOY_TARGETS = {
     "CloudFormation": "StackName",
     "ECS": "ServiceName",
@@ -532,6 +536,8 @@ def deploy_target(action: Action) -> tuple[str, str | None] | None:
             return None
         return environment, variables.get("DEPLOY_REGION") or action.region
     if action.category == "Deploy":
+        if action.provider == "CloudFormation" and action.config("ActionMode") not in STACK_CHANGING_MODES:
+            return None  # a change set that is only prepared, or a stack deleted, deploys nothing
         key = NATIVE_DEPLOY_TARGETS.get(action.provider or "")
         value = action.config(key) if key else None
         if value:

@@ -44,25 +44,43 @@ DEFECT_KINDS = (BUILD, UNIT, INTEGRATION, PRODUCTION, REGIONAL)
 
 @dataclass(frozen=True)
 class Role:
-    """What an action does for the world: build, test, deploy to an environment, approve..."""
+    """What an action does for the world: build, test, deploy to an environment, approve...
+
+    For a deploy, `environment` names what it deploys (an environment, a stack, a service) and
+    `production` says whether customers use it.
+    """
 
     kind: str  # source, build, unit-tests, acceptance-tests, approval, deploy, self-update, other
     environment: str | None = None
     region: str | None = None
-
-    @property
-    def production(self) -> bool:
-        """Deploys that serve customers: production, or one customer's own environment."""
-        return self.kind == "deploy" and is_production(self.environment)
+    production: bool = False
 
     @property
     def target(self) -> tuple[str, str | None] | None:
         return (self.environment, self.region) if self.kind == "deploy" else None
 
 
+_NOT_PRODUCTION = ("preprod", "pre-prod", "nonprod", "non-prod", "staging", "stage", "test", "dev", "beta",
+                   "gamma", "qa", "uat", "sandbox", "demo")
+
+
+def environment_kind(words: str | None) -> str | None:
+    """"production", "preproduction" or None (the words do not say) for an environment's name."""
+    if not isinstance(words, str):
+        return None  # a broken definition (DEPLOY_ENVIRONMENT given as a number...) says nothing
+    text = words.lower()
+    if text.startswith("customer"):
+        return "production"
+    if any(marker in text for marker in _NOT_PRODUCTION):
+        return "preproduction"
+    if "prod" in text or "live" in text:
+        return "production"
+    return None
+
+
 def is_production(environment: str | None) -> bool:
-    env = (environment or "").lower()
-    return env.startswith("prod") or env.startswith("customer") or env in ("live",)
+    """Whether customers use an environment, judged by its name (production, prod, live, customer-...)."""
+    return environment_kind(environment) == "production"
 
 
 _ACCEPTANCE_WORDS = ("accept", "integ", "e2e", "end-to-end", "smoke", "system", "functional", "canary")
@@ -101,7 +119,11 @@ def classify(action: Any, stage: Any, pipeline: Any, pipeline_stack: str | None 
     target = deploy_target(action)
     if target is not None:
         environment, region = target
-        return Role("deploy", environment, region or action.region or None)
+        # The target's own name decides (wb-preprod, orders-prod); when it says nothing
+        # (a stack called orders-service), the action's and the stage's names do; a deploy
+        # nothing marks as pre-production is taken to serve customers.
+        kind = environment_kind(environment) or environment_kind(f"{action.name} {stage.name}") or "production"
+        return Role("deploy", environment, region or action.region or None, kind == "production")
     words = _words(action)
     suite = _test_suite(config)
     if suite or category == "Test" or "test" in words:
@@ -112,8 +134,9 @@ def classify(action: Any, stage: Any, pipeline: Any, pipeline_stack: str | None 
         return Role("unit-tests")
     if category == "Build":
         return Role("build")
-    if category == "Deploy":
-        return Role("deploy", _environment_of(words) or "production", action.region)
+    if category == "Deploy" and provider not in ("CloudFormation",):
+        kind = environment_kind(f"{words} {stage.name}") or "production"
+        return Role("deploy", f"{stage.name}.{action.name}", action.region, kind == "production")
     return Role("other")
 
 
@@ -181,6 +204,8 @@ class Duration:
 
     median: float
     p90: float
+    low: float | None = None   # set for a uniform distribution (then median and p90 follow from it)
+    high: float | None = None
 
     def sampler(self, rng: random.Random):
         """A function drawing one duration: a look-up in 4096 quantiles of the distribution.
@@ -201,6 +226,8 @@ class Duration:
         """n equally likely values of the distribution (its quantiles at (i + 0.5) / n)."""
         from statistics import NormalDist
 
+        if self.low is not None and self.high is not None:
+            return tuple(self.low + (self.high - self.low) * (i + 0.5) / n for i in range(n))
         mu = math.log(self.median)
         sigma = math.log(self.p90 / self.median) / 1.2815515655446004
         normal = NormalDist()
@@ -233,7 +260,7 @@ def _duration_of(entry: dict) -> Duration:
         return Duration(float(entry["median"]), float(entry["p90"]))
     if dist == "uniform":
         low, high = float(entry["low"]), float(entry["high"])
-        return Duration((low + high) / 2, low + 0.9 * (high - low))
+        return Duration((low + high) / 2, low + 0.9 * (high - low), low, high)
     if dist == "fixed":
         return Duration(float(entry["value"]), float(entry["value"]))
     raise ValueError(f"unknown distribution {dist!r} in data/durations.json")
@@ -364,7 +391,7 @@ class WorkingHours:
     """When people work: weekdays from `start` to `end` o'clock (simulated clock, UTC)."""
 
     start: int = 9
-    end: int = 18
+    end: int = 17
     days: tuple[int, ...] = (0, 1, 2, 3, 4)  # Monday = 0
 
     @classmethod
@@ -440,6 +467,7 @@ class World:
         self.sim = None
         self.commits: dict[int, Commit] = {}
         self.commit_count = 0
+        self.organic_commits = 0  # commits of the stream (fixes and reverts not counted)
         self._defect_numbers = 0
         self.open_defects: list[Defect] = []
         self.stats = metrics_module.RunStats()
@@ -480,7 +508,7 @@ class World:
                 ap.role = classify(ap.declaration, stage, pipeline, self.pipeline_stack)
                 ap.has_effect = ap.role.kind in ("deploy", "self-update")
                 if ap.role.kind == "deploy" and ap.role.region is None:
-                    ap.role = Role("deploy", ap.role.environment, sim.region)
+                    ap.role = Role("deploy", ap.role.environment, sim.region, ap.role.production)
                 if ap.role.production and ap.role.target not in targets:
                     targets.append(ap.role.target)
         weights = [self._weight(t) for t in targets]
@@ -516,7 +544,8 @@ class World:
     def _commit_arrives(self, _: Any) -> None:
         commit = self.add_commit(self.sim.now)
         self.sim._start(commit.number, None, self._trigger, "commit")
-        if self.commit_count < self.commit_budget:
+        self.organic_commits += 1
+        if self.organic_commits < self.commit_budget:
             nxt = self.hours.add(self.sim.now, self._next_gap())
             self.sim.schedule(nxt, self._commit_arrives, None)
 
@@ -807,7 +836,7 @@ class World:
             # pipeline is green enough to carry it ("stop the line").
             fixes += [d for d in self.open_defects
                       if d is not defect and d.fixed_by is None and d.detected_at is not None]
-        commit = self.add_commit(self.sim.now, defects=[], message=message, fixes=fixes)
+        commit = self.add_commit(self.sim.now, defects=[], message=message, fixes=fixes, changes_pipeline=False)
         self.sim._start(commit.number, None, self._trigger, "commit")
 
     def _advance_full_revision(self, now: float) -> None:
@@ -906,9 +935,14 @@ _MONTH_NAMES = {m: i for i, m in enumerate(
     ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"], start=1)}
 
 
-def _cron_field(field_text: str, value: int, names: dict[str, int] | None = None) -> bool:
+_CRON_RANGES = {"hour": (0, 23), "day": (1, 31), "month": (1, 12), "weekday": (1, 7), "year": (1970, 2199)}
+
+
+def _cron_field(field_text: str, value: int, kind: str, names: dict[str, int] | None = None) -> bool:
+    """Whether `value` matches one Quartz cron field: *, ?, numbers, names, ranges, lists, a/b steps."""
     if field_text in ("*", "?"):
         return True
+    first, last = _CRON_RANGES[kind]
     for part in field_text.split(","):
         step = 1
         if "/" in part:
@@ -917,12 +951,13 @@ def _cron_field(field_text: str, value: int, names: dict[str, int] | None = None
         for name, number in (names or {}).items():
             part = part.replace(name, str(number))
         if part in ("*", "?"):
-            low, high = 0, 10_000
+            low, high = first, last
         elif "-" in part:
             low_text, high_text = part.split("-", 1)
             low, high = int(low_text), int(high_text)
         else:
-            low = high = int(part)
+            low = int(part)
+            high = last if step > 1 else low  # "1/10" means 1, 11, 21, ... up to the field's end
         if low <= value <= high and (value - low) % step == 0:
             return True
     return False
@@ -948,9 +983,9 @@ def cron_matches(expression: str, minutes: float) -> bool:
     t = timestamp(minutes)
     _seconds, _minutes, hour, dom, month, dow, year = fields_
     weekday = (t.weekday() + 1) % 7 + 1  # Monday -> 2, Sunday -> 1
-    return (_cron_field(hour, t.hour) and _cron_field(dom, t.day)
-            and _cron_field(month, t.month, _MONTH_NAMES) and _cron_field(dow, weekday, _DAY_NAMES)
-            and _cron_field(year, t.year))
+    return (_cron_field(hour, t.hour, "hour") and _cron_field(dom, t.day, "day")
+            and _cron_field(month, t.month, "month", _MONTH_NAMES)
+            and _cron_field(dow, weekday, "weekday", _DAY_NAMES) and _cron_field(year, t.year, "year"))
 
 
 def variable_check_passes(configuration: dict, variables: dict[str, str]) -> bool:
