@@ -321,12 +321,17 @@ def test_stage_conditions_are_named_under_the_stage_title():
     p.stages[3].on_success = SuccessConditions(conditions=[Condition(result="ROLLBACK", rules=[alarm])])
     p.stages[3].on_failure = FailureConditions(result="ROLLBACK")
     label = parse(draw(p).source).clusters["cluster_3"]["label"]
-    assert "entry: DeploymentWindow, FAIL" in label
-    assert "on success: CloudWatchAlarm, ROLLBACK" in label and "on failure: ROLLBACK" in label
+    assert "entry: DeploymentWindow \u2192 FAIL" in label
+    assert "on success: CloudWatchAlarm \u2192 ROLLBACK" in label and "on failure: ROLLBACK" in label
     state = {"stageStates": [stage_state("Deploy", "InProgress",
                                          onSuccessConditionState={"latestExecution": {"status": "InProgress"}})]}
     label = parse(draw(p, state=state).source).clusters["cluster_3"]["label"]
-    assert "on success: CloudWatchAlarm, ROLLBACK (InProgress)" in label
+    assert "on success: CloudWatchAlarm \u2192 ROLLBACK (InProgress)" in label
+    p.stages[3].on_success.conditions[0].rules = [
+        Rule(name=f"Alarm{i}", rule_type_id=RuleTypeId(provider="CloudWatchAlarm"), configuration={"WaitTime": "30"})
+        for i in range(3)]
+    label = parse(draw(p).source).clusters["cluster_3"]["label"]
+    assert "on success: 3 CloudWatchAlarm, wait 30 min \u2192 ROLLBACK" in label
 
 
 # --------------------------------------------------------------------------------------------

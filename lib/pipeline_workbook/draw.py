@@ -374,6 +374,24 @@ def _pipeline_title(pipeline: Pipeline, title: str | None) -> str:
     return _html([f'<font point-size="14">{heading}</font>', _small(detail)])
 
 
+def _rule_words(rules: list) -> list[str]:
+    """Rules in few words: '3 CloudWatchAlarm, wait 60 min' rather than the name three times."""
+    counts: dict[str, int] = {}
+    waits: set[str] = set()
+    for rule in rules:
+        provider = rule.rule_type_id.provider if rule.rule_type_id else None
+        if provider:
+            counts[provider] = counts.get(provider, 0) + 1
+        wait = (rule.configuration or {}).get("WaitTime")
+        if wait:
+            waits.add(str(wait))
+    words = [f"{n} {provider}" if n > 1 else provider for provider, n in counts.items()]
+    text = ", ".join(words)
+    if len(waits) == 1:
+        text += f", wait {waits.pop()} min"
+    return [text] if text else []
+
+
 def _conditions_line(stage: Stage, stage_state: StageState | None) -> str | None:
     """Short words for a stage's V2 conditions and their latest status, e.g.
     'entry: DeploymentWindow · on success: CloudWatchAlarm (InProgress) · on failure: ROLLBACK'."""
@@ -384,11 +402,10 @@ def _conditions_line(stage: Stage, stage_state: StageState | None) -> str | None
             continue
         names = []
         for condition in conditions.conditions or []:
-            names += [r.rule_type_id.provider for r in condition.rules or []
-                      if r.rule_type_id and r.rule_type_id.provider]
-            names += [condition.result] if condition.result else []
+            names += _rule_words(condition.rules or [])
+            names += [f"\u2192 {condition.result}"] if condition.result else []
         result = getattr(conditions, "result", None)  # onFailure has its own result (e.g. RETRY)
-        words = ", ".join(str(x) for x in names + ([result] if result else []))
+        words = " ".join(str(x) for x in names + ([result] if result else []))
         status = stage_state.conditions.get(label) if stage_state else None
         parts.append((f"{label}: {words}" if words else label) + (f" ({status})" if status else ""))
     return _esc(" \u00b7 ".join(parts)) if parts else None
