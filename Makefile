@@ -5,7 +5,7 @@ PY := .venv/bin/python
 PORT ?= 8888
 ALLOW_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
-.PHONY: lab test setup bench notebooks clean
+.PHONY: lab test setup bench notebooks reset clean
 
 setup:
 	@scripts/setup.sh
@@ -18,6 +18,9 @@ test: setup
 
 notebooks: setup  ## re-execute the notebooks in place after a library change (then review the diff)
 	$(PY) scripts/execute_notebooks.py
+
+reset:  ## workshops: put every exercise back to its committed state for the next group
+	python3 scripts/reset_exercises.py
 
 bench: setup
 	@for b in benchmarks/*.py; do echo "== $$b"; $(PY) $$b; done
