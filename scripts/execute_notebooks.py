@@ -22,7 +22,7 @@ NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 def execute(path: Path) -> float:
     notebook = nbformat.read(path, as_version=4)
     started = time.perf_counter()
-    NotebookClient(notebook, kernel_name="python3", timeout=300, record_timing=False,
+    NotebookClient(notebook, kernel_name="python3", timeout=300, record_timing=False, store_widget_state=False,
                    resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
     nbformat.write(notebook, path)
     return time.perf_counter() - started

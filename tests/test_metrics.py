@@ -270,11 +270,14 @@ def test_compare_html_is_a_deterministic_table(comparison):
     assert again._repr_html_() == html
 
 
-def test_compare_plots_four_panels_of_the_designs_figures(comparison):
+def test_compare_plots_five_panels_of_the_designs_figures(comparison):
     figure = comparison.plot()
     assert isinstance(figure, Figure)
-    assert len(figure.axes) == 4
-    exposure_panel = figure.axes[3]
+    assert len(figure.axes) == 5
+    frequency_panel = figure.axes[1]
+    assert [bar.get_width() for bar in frequency_panel.patches] == pytest.approx(
+        [comparison["bold"].deployments_per_day, comparison["phased"].deployments_per_day])
+    exposure_panel = figure.axes[4]
     assert "exposure" in exposure_panel.get_title()
     widths = [bar.get_width() for bar in exposure_panel.patches]
     assert widths == pytest.approx([comparison["bold"].exposure / 60, comparison["phased"].exposure / 60])
@@ -304,8 +307,9 @@ def story() -> dict[str, Metrics]:
 
 
 def test_phased_rollout_exposes_customers_far_less_than_automated_acceptance(story):
-    # wave 1 serves 1/12 of customers and an alarm rolls it back: seeds 0-7 give 4% to 15%
-    assert story["phased_rollout"].exposure < story["automated_acceptance"].exposure / 4
+    # wave 1 serves 1/12 of customers and an alarm rolls it back; a defect that shows only under
+    # traffic shows slowly in a small wave, so some pass the first bake: seeds 0-5 give 25% to 35%
+    assert story["phased_rollout"].exposure < story["automated_acceptance"].exposure / 2
 
 
 def test_automated_acceptance_has_fewer_incidents_than_simple_but_bold(story):

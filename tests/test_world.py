@@ -498,11 +498,12 @@ def test_a_defect_rolled_back_in_wave_one_exposes_only_wave_ones_customers():
     """phased_rollout over the default 12 regions (wave 1: ca-central-1), 60-minute bake.
 
     A good commit first, so that wave 1 has something to roll back to. The bad commit's wave-1
-    deploy ends at t; the defect shows 20 minutes later and the alarm fires 4 minutes after that
-    (t + 24), during the bake: the onSuccess condition rolls Wave1 back, a 5-minute redeploy of the
-    good revision (t + 29). Exposure: wave 1's share x 29 minutes; no other region saw it.
+    deploy ends at t; the defect, which would show after 1.5 minutes of all the traffic, shows after
+    18 minutes in a region serving a twelfth of it; the alarm fires 4 minutes after that (t + 22),
+    during the bake: the onSuccess condition rolls Wave1 back, a 5-minute redeploy of the good
+    revision (t + 27). Exposure: wave 1's share x 27 minutes; no other region saw it.
     """
-    world = quiet_world(alarm=4, shows_after=20, incident_response=120)
+    world = quiet_world(alarm=4, shows_after=1.5, incident_response=120)
     sim = Simulator(patterns.phased_rollout(), world, seed=3)
     run_commit(sim, world, 0, [])
     sim.run()
@@ -511,11 +512,12 @@ def test_a_defect_rolled_back_in_wave_one_exposes_only_wave_ones_customers():
     wave_one = ("production", patterns.DEFAULT_WAVES[0][0])
     share = world.targets[wave_one]
     live_at = defect.first_live
-    assert defect.detected_at == live_at + 24
-    assert defect.exposure == pytest.approx(share * 29, rel=1e-12)
+    assert share == pytest.approx(1 / 12)
+    assert defect.detected_at == pytest.approx(live_at + 4 + 1.5 * 12)
+    assert defect.exposure == pytest.approx(share * 27, rel=1e-9)
     metrics_now = world.metrics()
-    assert metrics_now.exposure == pytest.approx(share * 29, rel=1e-12)
-    assert metrics_now.time_to_restore_mean == pytest.approx(29, rel=1e-12)
+    assert metrics_now.exposure == pytest.approx(share * 27, rel=1e-9)
+    assert metrics_now.time_to_restore_mean == pytest.approx(27, rel=1e-9)
     rollbacks = [e for e in sim.executions() if e["executionType"] == "ROLLBACK"]
     assert len(rollbacks) == 1 and rollbacks[0]["status"] == "Succeeded"
 

@@ -231,6 +231,7 @@ class StageState:
 
     status: str | None = None
     execution_id: str | None = None
+    execution_type: str | None = None  # "ROLLBACK" for a rollback execution
     waiting: list[tuple[str, str | None]] = field(default_factory=list)  # (execution id, status)
     transition_enabled: bool = True
     disabled_reason: str | None = None
@@ -275,6 +276,7 @@ def read_state(state: dict) -> dict[str, StageState]:
         stages[name] = StageState(
             status=_text_or_none(latest.get("status")),
             execution_id=_text_or_none(latest.get("pipelineExecutionId")),
+            execution_type=_text_or_none(latest.get("type")),
             waiting=[(str(_dict(w).get("pipelineExecutionId", "?")), _dict(w).get("status"))
                      for w in inbound],
             transition_enabled=transition.get("enabled", True) is not False,
@@ -416,6 +418,8 @@ def _stage_label(stage: Stage, stage_state: StageState | None, style: StatusStyl
     lines = [_name(stage.name, "(stage without a name)")]
     if stage_state is not None:
         status = style.text
+        if stage_state.execution_type == "ROLLBACK":
+            status = f"Rollback \u00b7 {status}"
         if stage_state.execution_id:
             status += f" \u00b7 exec {_esc(_short(stage_state.execution_id))}"
         lines.append(_small(status, style.line))

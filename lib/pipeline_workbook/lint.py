@@ -579,9 +579,10 @@ def _approval_findings(ctx: _Context) -> list[Finding]:
                 "An approval given days later is stale. Meanwhile newer changes have gone through "
                 "pre-production, so the approver looks at one version and releases an older one, which was "
                 "tested against the world of a week ago.",
-                "Give the approval a timeout your team can answer in, e.g. manual_approval(..., "
-                "timeout_minutes=480) for a working day. An expired approval fails the run, and the next "
-                "change asks again.",
+                "Give the approval a timeout your team can answer in, counting nights and weekends (the "
+                "timeout runs on the wall clock): e.g. manual_approval(..., timeout_minutes=4320) for three "
+                "days, which spans a weekend. An expired approval fails the run, and the next change asks "
+                "again.",
             ))
     return found
 

@@ -74,7 +74,6 @@ class RunStats:
     caught_where: dict[str, int] = field(default_factory=dict)
     incidents: int = 0
     _open_incidents: dict[int, float] = field(default_factory=dict)
-    _seen_defects: set[int] = field(default_factory=set)
     _pending_exposure: float = 0.0
 
     def caught(self, defect: Any, where: str) -> None:
@@ -85,8 +84,8 @@ class RunStats:
         it comes back (for instance redeployed by a newer execution after a rollback)."""
         if defect.number not in self._open_incidents:
             self._open_incidents[defect.number] = now
-            if defect.number not in self._seen_defects:
-                self._seen_defects.add(defect.number)
+            if not defect.reached_customers:
+                defect.reached_customers = True
                 self.incidents += 1
 
     def incident_ended(self, defect: Any, now: float) -> None:
@@ -213,13 +212,15 @@ class Comparison(dict):
                        + "".join(f"<td>{html.escape(c)}</td>" for c in r[1:]) + "</tr>" for r in rows[1:])
         return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
-    def plot(self, figsize: tuple[float, float] = (10, 3.2)):
-        """Four small bar charts: lead time, change failure rate, time to restore, exposure."""
+    def plot(self, figsize: tuple[float, float] = (12, 3.2)):
+        """Five small bar charts: lead time, deployments per day, change failure rate, time to
+        restore, exposure."""
         import matplotlib.pyplot as plt
 
         names = list(self)
         panels = [
             ("lead time p50 (hours)", [(m.lead_time_p50 or 0) / 60 for m in self.values()]),
+            ("deployments per day", [m.deployments_per_day for m in self.values()]),
             ("change failure rate (%)", [100 * (m.change_failure_rate or 0) for m in self.values()]),
             ("time to restore (hours)", [(m.time_to_restore_mean or 0) / 60 for m in self.values()]),
             ("exposure (customer-hours)", [m.exposure / 60 for m in self.values()]),

@@ -744,8 +744,10 @@ class Simulator:
         run.pending += 1
         ar.token = self._uuid("token", ar.number)
         self._approvals[ar.token] = ar
-        self.schedule(now + ap.timeout, self._approval_timeout, ar, passive=True)
         decision = self.world.approval(ap, run.execution, now)
+        # A timeout waits passively for a person (run() stops before it); when the world answers
+        # approvals itself, nothing waits for a person and the timeout is an ordinary event.
+        self.schedule(now + ap.timeout, self._approval_timeout, ar, passive=decision is None)
         if decision is not None:
             delay, approve, summary, who = decision
             if delay < ap.timeout:
@@ -861,8 +863,9 @@ class Simulator:
         run.status = SUCCEEDED
         run.end = self.now
         run.token += 1
-        st.last_success_revision = ex.revision
-        st.last_success_execution = ex
+        if ex.type == STANDARD:  # a rollback may not target a rollback (AWS's rollback considerations)
+            st.last_success_revision = ex.revision
+            st.last_success_execution = ex
         if self.record:
             self._log("stage succeeded", ex, run.stage.name)
         if st.holder is ex:
@@ -1141,10 +1144,10 @@ class Simulator:
             st = StageRuntime(plan)
             previous = by_name.get(plan.name)
             if previous is not None:
+                # Transitions keep their state; rollback targets do not: a stage rolls back only to
+                # an execution of the current pipeline version.
                 st.enabled = previous.enabled
                 st.transitions = list(previous.transitions)
-                st.last_success_revision = previous.last_success_revision
-                st.last_success_execution = previous.last_success_execution
                 if self.record:
                     st.runs = list(previous.runs)
                     st.action_runs = {k: list(v) for k, v in previous.action_runs.items()}
@@ -1153,6 +1156,9 @@ class Simulator:
         self._log("pipeline updated", detail=f"version {self.version}")
         for ex in sorted(self._active.values(), key=lambda e: e.number):
             if ex.plan is self._plan:
+                continue
+            if ex.start > self.now:  # scheduled with start(at=...), not begun: it runs the new definition
+                ex.plan, ex.stages, ex.version = self._plan, self._stages, self.version
                 continue
             run = ex.current
             if run is None or run.end is not None:
@@ -1187,7 +1193,7 @@ class Simulator:
             self._by_id[ex.id] = ex
         self._active[number] = ex
         self._log("rollback started", ex, st.plan.name,
-                  detail=f"to revision {self.world.revision_label(ex.revision)} of execution {target.id[:8]}")
+                  detail=f"to revision {self.world.revision_label(ex.revision)[:8]} of execution {target.id[:8]}")
         if self.mode != "PARALLEL" and st.holder is not None:
             st.queue.appendleft(ex)
             ex.waits.append([st.plan.index, self.now, None])

@@ -116,6 +116,8 @@ def classify(action: Any, stage: Any, pipeline: Any, pipeline_stack: str | None 
         or "update-pipeline" in names or stack.endswith("-pipeline")
     ):
         return Role("self-update")
+    if provider == "CodeBuild" and ("selfmutate" in names or "self-mutate" in names):
+        return Role("self-update")  # CDK Pipelines: a CodeBuild action running `cdk deploy` on the pipeline stack
     target = deploy_target(action)
     if target is not None:
         environment, region = target
@@ -168,6 +170,7 @@ def _environment_of(words: str) -> str | None:
 
 
 QUANTILE_TABLE_SIZE = 4096
+QUICK_REVIEW_MINUTES = 5.0  # rejecting a change that still carries a defect already known
 _MASK64 = (1 << 64) - 1
 
 
@@ -343,6 +346,7 @@ class Defect:
     detected_at: float | None = None
     detected_where: str | None = None
     first_live: float | None = None
+    reached_customers: bool = False   # it went live for customers at least once (an incident)
     live: int = 0                     # production targets where it is live now
     exposure: float = 0.0             # share of customers x minutes live
 
@@ -447,7 +451,8 @@ class World:
                  defects: DefectProfile | None = None, approver: str | None = None,
                  durations: dict[str, Duration] | None = None, hours: WorkingHours | None = None,
                  region_weights: dict[str, float] | None = None, pipeline_change_rate: float = 0.0,
-                 pipeline_stack: str | None = None, fixed_durations: dict[str, float] | None = None,
+                 pipeline_stack: str | None = None, pipeline_changes_every_run: bool = False,
+                 fixed_durations: dict[str, float] | None = None,
                  failures: dict | None = None):
         self.seed = seed
         # Commits (arrivals, defects, which checks catch them) have their own random stream, so
@@ -462,6 +467,9 @@ class World:
         self.region_weights = region_weights or load_region_weights()
         self.pipeline_change_rate = pipeline_change_rate
         self.pipeline_stack = pipeline_stack
+        # True: the pipeline's template differs on every run (a timestamp, an asset hash), so every
+        # self-update changes it: with RestartExecutionOnUpdate, the restart loop of reference 7.
+        self.pipeline_changes_every_run = pipeline_changes_every_run
         self.fixed_durations = dict(fixed_durations or {})
         self.failures = dict(failures or {})
         self.sim = None
@@ -688,13 +696,28 @@ class World:
         return duration, True, "Succeeded", None
 
     def approval(self, ap, execution, now: float):
-        """None: the approval waits for you. Otherwise (delay, approve, summary, who)."""
+        """None: the approval waits for you. Otherwise (delay, approve, summary, who).
+
+        The simulated reviewer reviews in working hours and catches some defects. Two things a
+        real reviewer does too: while customers are hurt by an incident, the approval that could
+        carry the revert is answered at once, at any hour (someone is watching); and a change
+        that still carries a defect the reviewer already rejected is rejected again quickly.
+        """
         if self.approver != "person":
             return None
-        done = self.hours.add(now, self._draw("review", execution.number, ap.index))
-        for d in self.defects_in(execution.revision):
+        where = f"{self.sim._plan[ap.stage_index].name}.{ap.name} (review)"
+        carried = self.defects_in(execution.revision)
+        known = [d for d in carried if d.detected_at is not None and d.detected_at <= now]
+        if known:
+            d = known[0]
+            return QUICK_REVIEW_MINUTES, False, f"Rejected: still carries defect #{d.number} ({d.kind})", "reviewer"
+        if self.stats.open_incidents:
+            done = now + self._draw("incident_response", execution.number, ap.index)
+        else:
+            done = self.hours.add(now, self._draw("review", execution.number, ap.index))
+        for d in carried:
             if d.kind != BUILD and d.caught_by.get("review"):
-                self._caught_at(d, done, where=f"{self.sim._plan[ap.stage_index].name}.{ap.name} (review)")
+                self._caught_at(d, done, where=where)
                 return done - now, False, f"Rejected: reviewer found defect #{d.number} ({d.kind})", "reviewer"
         return done - now, True, "Approved after review", "reviewer"
 
@@ -779,7 +802,9 @@ class World:
             target_index = self._target_index[target]
             detect_at = now + self._draw("alarm", defect.number, target_index, moment)
             if defect.kind in (PRODUCTION, REGIONAL):
-                detect_at += self._draw("shows_after", defect.number, target_index, moment)
+                # A defect on a rare path shows after a number of requests, not of minutes: an
+                # environment with a share s of the traffic takes 1/s times as long to show it.
+                detect_at += self._draw("shows_after", defect.number, target_index, moment) / self._targets[target]
             live[defect] = (now, detect_at)
             if defect.live == 0:
                 defect.first_live = now if defect.first_live is None else defect.first_live
@@ -898,8 +923,8 @@ class World:
         revision = ar.run.execution.revision
         if not isinstance(revision, int):
             return
-        changed = any(c.changes_pipeline for n, c in self.commits.items()
-                      if self._applied_pipeline_revision < n <= revision)
+        changed = self.pipeline_changes_every_run or any(
+            c.changes_pipeline for n, c in self.commits.items() if self._applied_pipeline_revision < n <= revision)
         if not changed:
             return
         self._applied_pipeline_revision = revision
@@ -908,7 +933,8 @@ class World:
         updated.version = None
         sim.update_pipeline(updated)
         if sim.restart_on_update:
-            sim.start(revision=revision, trigger="StartPipelineExecution",
+            # StartPipelineExecution processes the latest commit, not the one that updated the pipeline
+            sim.start(trigger="StartPipelineExecution",
                       trigger_detail="RestartExecutionOnUpdate after a pipeline update")
 
     # ---------------------------------------------------------------- metrics
