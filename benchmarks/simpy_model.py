@@ -23,7 +23,7 @@ used is `compile_plan`, which arranges the definition into the stage plans the w
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 
 import simpy

@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 import simpy_model  # noqa: E402
 
 from pipeline_workbook import actions as a  # noqa: E402
-from pipeline_workbook import metrics, patterns  # noqa: E402
+from pipeline_workbook import patterns  # noqa: E402
 from pipeline_workbook.simulate import Simulator  # noqa: E402
 from pipeline_workbook.world import DefectProfile, World  # noqa: E402
 
