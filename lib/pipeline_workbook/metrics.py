@@ -237,8 +237,12 @@ class Comparison(dict):
         return fig
 
 
-def run(pipeline: Any, *, commits: int = 1000, seed: int = 0, world: Any = None, **world_options: Any) -> Metrics:
-    """Run `commits` commits through one pipeline and return its metrics (no history kept)."""
+def run(pipeline: Any, *, commits: int = 1000, seed: int = 0, world: Any = None, restart_on_update: bool = False,
+        **world_options: Any) -> Metrics:
+    """Run `commits` commits through one pipeline and return its metrics (no history kept).
+
+    restart_on_update: the pipeline's RestartExecutionOnUpdate (see the self-updating pattern).
+    """
     from .simulate import Simulator
     from .world import DefectProfile, World
 
@@ -246,12 +250,18 @@ def run(pipeline: Any, *, commits: int = 1000, seed: int = 0, world: Any = None,
         world_options.setdefault("defects", DefectProfile())
         world_options.setdefault("approver", "person")
         world = World(seed=seed, commits=commits, **world_options)
-    sim = Simulator(pipeline, world=world, seed=seed, record=False)
+    sim = Simulator(pipeline, world=world, seed=seed, record=False, restart_on_update=restart_on_update)
     sim.run()
     return world.metrics(pipeline.name)
 
 
-def compare(designs: dict[str, Any], *, commits: int = 1000, seed: int = 0, **world_options: Any) -> Comparison:
-    """Run every design on the same stream of commits (same seed) and collect their metrics."""
-    return Comparison({name: run(pipeline, commits=commits, seed=seed, **world_options)
+def compare(designs: dict[str, Any], *, commits: int = 1000, seed: int = 0, restart_on_update: bool = False,
+            **world_options: Any) -> Comparison:
+    """Run every design on the same stream of commits (same seed) and collect their metrics.
+
+    Every design sees the same commits with the same defects, and a commit of the stream takes the
+    same time to build, test and deploy in every design that has the same action for it.
+    """
+    return Comparison({name: run(pipeline, commits=commits, seed=seed, restart_on_update=restart_on_update,
+                                 **world_options)
                        for name, pipeline in designs.items()})

@@ -159,6 +159,7 @@ class ActionPlan:
     timeout: float
     role: Any = None  # set by the world: what this action does (build, test, deploy, ...)
     has_effect: bool = False  # the world wants to hear when it finishes (deploys, self-updates)
+    draw_key: int = 0  # set by the world: a stable number for this action in its random draws
 
 
 @dataclass

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import zlib
 import json
 import math
 import random
@@ -171,6 +172,7 @@ def _environment_of(words: str) -> str | None:
 
 QUANTILE_TABLE_SIZE = 4096
 QUICK_REVIEW_MINUTES = 5.0  # rejecting a change that still carries a defect already known
+OWN_COMMIT_KEYS = 1_000_000_000  # keys of commits that are not from the world's stream (fixes, yours)
 _MASK64 = (1 << 64) - 1
 
 
@@ -324,6 +326,8 @@ class DefectProfile:
         _CHECK_NAMES[check]: {kind: entry["p"] for kind, entry in table.items()}
         for check, table in load_data()["defects"]["kind_model"]["catch"].items()})
     regional_share: float = 0.25  # a regional defect shows in this share of regions (at least one)
+    # a test run that fails without a defect; the failed execution stays failed (nobody retries it
+    # in the simulation) until a newer commit runs
     flaky_test_rate: float = field(default_factory=lambda: load_data()["defects"]["p_flaky_test_run"]["p"])
     deploy_failure_rate: float = 0.0  # a deploy fails by itself (a retry passes)
 
@@ -488,6 +492,7 @@ class World:
         self._execution_targets: dict[int, dict] = {}
         self._applied_pipeline_revision = -1
         self._defects_cache: dict[Any, tuple[Defect, ...]] = {}  # cleared whenever defects change
+        self._commit_keys: dict[int, int] = {}  # revision -> its commit's key (see add_commit)
         self._targets_waiting = 0  # production targets not deployed yet
         self._fixes_waiting = 0  # fixed defects not yet forgotten
         self._keep_commits = True
@@ -514,6 +519,8 @@ class World:
             stage = pipeline.stages[stage_plan.index]
             for ap in stage_plan.actions:
                 ap.role = classify(ap.declaration, stage, pipeline, self.pipeline_stack)
+                # the same action (by stage and name) draws the same way in every design
+                ap.draw_key = zlib.crc32(f"{stage.name}.{ap.name}".encode())
                 ap.has_effect = ap.role.kind in ("deploy", "self-update")
                 if ap.role.kind == "deploy" and ap.role.region is None:
                     ap.role = Role("deploy", ap.role.environment, sim.region, ap.role.production)
@@ -550,7 +557,7 @@ class World:
         return self.commit_rng.expovariate(per_minute)
 
     def _commit_arrives(self, _: Any) -> None:
-        commit = self.add_commit(self.sim.now)
+        commit = self.add_commit(self.sim.now, key=self.organic_commits)
         self.sim._start(commit.number, None, self._trigger, "commit")
         self.organic_commits += 1
         if self.organic_commits < self.commit_budget:
@@ -565,11 +572,21 @@ class World:
         return "CloudWatchEvent"
 
     def add_commit(self, time: float, defects: list[str] | None = None, message: str | None = None,
-                   changes_pipeline: bool | None = None, fixes: list[Defect] | None = None) -> Commit:
-        """Push a commit at minute `time`: with the given defect kinds, or random ones by the profile."""
+                   changes_pipeline: bool | None = None, fixes: list[Defect] | None = None,
+                   key: int | None = None) -> Commit:
+        """Push a commit at minute `time`: with the given defect kinds, or random ones by the profile.
+
+        `key` identifies a commit of the world's stream (its place in the stream), so that the same
+        stream commit builds, tests and deploys in the same time in every design compared on a
+        seed, whatever fixes came in between; other commits get keys of their own.
+        """
         number = self.commit_count
         self.commit_count += 1
-        commit = Commit(number, time, self.seed, message or f"Change {number}")
+        if key is None:
+            key = OWN_COMMIT_KEYS + number
+        commit = Commit(number, time, self.seed, message or (
+            f"Change {key + 1}" if key < OWN_COMMIT_KEYS else f"Change {number}"))
+        self._commit_keys[number] = key
         if defects is None:
             defects = self._random_defect_kinds()
         for kind in defects:
@@ -578,8 +595,9 @@ class World:
             defect.fixed_by = number
             commit.fixes.append(defect)
             self._fixes_waiting += 1
-        if changes_pipeline is None:
-            changes_pipeline = self.pipeline_change_rate > 0 and self.commit_rng.random() < self.pipeline_change_rate
+        if changes_pipeline is None:  # drawn by key: asking does not shift the stream of commits
+            changes_pipeline = self.pipeline_change_rate > 0 and keyed_uniform(
+                self.seed, 103, key) < self.pipeline_change_rate
         commit.changes_pipeline = changes_pipeline
         self.open_defects.extend(commit.defects)
         if commit.defects or commit.fixes:
@@ -650,13 +668,19 @@ class World:
         table = self._tables.get(what) or self._tables["other"]
         return table[int(keyed_uniform(self.seed, _WHAT[what], *key) * len(table))]
 
+    def revision_key(self, revision: Any) -> int:
+        """The key random draws use for a revision: its commit's key, or a number from its label."""
+        if isinstance(revision, int):
+            return self._commit_keys.get(revision, OWN_COMMIT_KEYS + revision)
+        return zlib.crc32(str(revision).encode())
+
     def _duration(self, ap, execution) -> float:
         fixed = self.fixed_durations.get(ap.name)
         if fixed is not None:
             return float(fixed)
         run = execution.current
         attempt = run.auto_retries + run.manual_retries if run is not None else 0
-        return self._draw(ap.role.kind, execution.number, ap.index, attempt)
+        return self._draw(ap.role.kind, self.revision_key(execution.revision), ap.draw_key, attempt)
 
     def action_outcome(self, ap, execution, now: float) -> tuple[float, bool, str, Any]:
         """(duration, succeeded, summary, what it caught) for one run of one action."""
@@ -683,13 +707,13 @@ class World:
                     return duration, False, f"{what} tests failed: defect #{d.number} ({d.kind})", d
             profile = self.profile
             if profile and profile.flaky_test_rate and keyed_uniform(
-                    self.seed, 101, execution.number, ap.index, int(now * 1000)) < profile.flaky_test_rate:
+                    self.seed, 101, self.revision_key(execution.revision), ap.draw_key, int(now * 1000)) < profile.flaky_test_rate:
                 return duration, False, "Tests failed: flaky test (passes on retry)", None
             return duration, True, "Tests passed", None
         if kind == "deploy":
             profile = self.profile
             if profile and profile.deploy_failure_rate and keyed_uniform(
-                    self.seed, 102, execution.number, ap.index, int(now * 1000)) < profile.deploy_failure_rate:
+                    self.seed, 102, self.revision_key(execution.revision), ap.draw_key, int(now * 1000)) < profile.deploy_failure_rate:
                 return duration, False, "Deployment failed: tasks did not become healthy in time", None
             return duration, True, f"Deployed to {ap.role.environment}" + (
                 f" in {ap.role.region}" if ap.role.region else ""), None
@@ -712,9 +736,9 @@ class World:
             d = known[0]
             return QUICK_REVIEW_MINUTES, False, f"Rejected: still carries defect #{d.number} ({d.kind})", "reviewer"
         if self.stats.open_incidents:
-            done = now + self._draw("incident_response", execution.number, ap.index)
+            done = now + self._draw("incident_response", self.revision_key(execution.revision), ap.draw_key)
         else:
-            done = self.hours.add(now, self._draw("review", execution.number, ap.index))
+            done = self.hours.add(now, self._draw("review", self.revision_key(execution.revision), ap.draw_key))
         for d in carried:
             if d.kind != BUILD and d.caught_by.get("review"):
                 self._caught_at(d, done, where=where)
@@ -897,6 +921,8 @@ class World:
         if not self._keep_commits:
             for number in [n for n in self.commits if n < low]:
                 del self.commits[number]
+            for number in [n for n in self._commit_keys if n < low]:
+                del self._commit_keys[number]
 
     def execution_finished(self, execution, now: float) -> None:
         """Count production deployments and the ones that brought a defect to customers."""
