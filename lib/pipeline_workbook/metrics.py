@@ -63,7 +63,8 @@ class Quantiles:
 class RunStats:
     """Running totals the world keeps while a simulation runs."""
 
-    commits: int = 0
+    commits: int = 0        # changes pushed (the stream's and yours)
+    fix_commits: int = 0    # fixes and reverts of defects found
     deployments: int = 0
     failed_deployments: int = 0
     exposure: float = 0.0
@@ -112,6 +113,7 @@ class Metrics:
     name: str | None
     days: float
     commits: int
+    fix_commits: int
     deployments: int
     deployments_per_day: float
     lead_time_p50: float | None
@@ -134,6 +136,7 @@ class Metrics:
             name=name,
             days=days,
             commits=stats.commits,
+            fix_commits=stats.fix_commits,
             deployments=stats.deployments,
             deployments_per_day=stats.deployments / days if days else 0.0,
             lead_time_p50=stats.lead_time.quantile(0.5),
@@ -166,7 +169,7 @@ class Metrics:
 
     def __repr__(self) -> str:
         lines = [f"Metrics for {self.name}" if self.name else "Metrics",
-                 f"  {self.commits} commits over {self.days:.1f} days"]
+                 f"  {self.commits} commits and {self.fix_commits} fixes over {self.days:.1f} days"]
         lines += [f"  {k}: {v}" for k, v in self.row().items()]
         if self.caught_where:
             lines.append("  defects caught: " + ", ".join(f"{k} {v}" for k, v in self.caught_where.items()))

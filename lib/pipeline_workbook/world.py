@@ -607,7 +607,10 @@ class World:
         elif changes_pipeline:
             self.commits[number] = commit
         self._pending_commits.append((number, time))
-        self.stats.commits += 1
+        if commit.fixes:
+            self.stats.fix_commits += 1
+        else:
+            self.stats.commits += 1
         return commit
 
     def _random_defect_kinds(self) -> list[str]:
