@@ -10,7 +10,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 
 # conda-forge names that differ from the PyPI name of the same package
-CONDA_TO_PYPI = {"python-graphviz": "graphviz", "matplotlib-base": "matplotlib"}
+CONDA_TO_PYPI = {"python-graphviz": "graphviz", "matplotlib-base": "matplotlib", "playwright-python": "playwright"}
 # conda packages with no PyPI counterpart in pyproject.toml: the interpreter, pip, the dot program
 CONDA_ONLY = {"python", "pip", "graphviz-program"}
 

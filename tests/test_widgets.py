@@ -21,16 +21,22 @@ def test_approve_button_moves_the_execution_on_and_redraws():
     assert "1 approval waiting: Approval.Approve" in panel.describe()
     before = panel.picture.value
     panel.approve_button.click()
-    assert sim.execution(run)["status"] == "Succeeded"
+    # a few minutes pass: the execution moved on into Production, which is now in progress
+    assert sim.execution(run)["status"] == "InProgress"
+    production = [s for s in sim.state()["stageStates"] if s["stageName"] == "Production"][0]
+    assert production["latestExecution"]["status"] == "InProgress"
     assert panel.approve_button.disabled and panel.reject_button.disabled
     assert "no approval is waiting" in panel.describe()
-    assert panel.picture.value != before and "Production" in panel.picture.value
+    assert panel.picture.value != before and "In progress" in panel.picture.value
+    panel.wait_button.click()
+    assert sim.execution(run)["status"] == "Succeeded"
 
 
 def test_reject_button_fails_the_execution():
     sim, run = waiting_simulator()
     panel = ApprovalPanel(sim)
     panel.reject_button.click()
+    sim.run()
     assert sim.execution(run)["status"] == "Failed"
     assert sim.pending_approvals() == []
 

@@ -22,9 +22,11 @@ def svg_of(drawing: Any) -> str:
 
 
 def _svg_body(svg: str) -> str:
-    """SVG text without the XML prolog and doctype, ready to sit inside HTML."""
+    """SVG text without the XML prolog and doctype, ready to sit inside HTML, scaled down to fit
+    the output area when it is wider (a 12-region rollout is wider than a notebook)."""
     start = svg.find("<svg")
-    return svg[start:] if start >= 0 else svg
+    body = svg[start:] if start >= 0 else svg
+    return body.replace("<svg ", '<svg style="max-width:100%;height:auto" ', 1)
 
 
 class StaticView:
@@ -50,17 +52,20 @@ class StaticView:
 class ApprovalPanel(StaticView, widgets.VBox):
     """Approve or reject the simulator's waiting approvals with buttons; the drawing follows.
 
-    After a click the simulator runs on until something waits for a person again, and the
-    pipeline is redrawn with its new state.
+    After a decision a few simulated minutes pass (`minutes_after_decision`), so that you see
+    the next stage start; "Let 1 h pass" moves the clock on by `hours_per_step`.
     """
 
-    def __init__(self, sim: Simulator, *, hours_per_step: float = 1.0, **draw_options: Any):
+    def __init__(self, sim: Simulator, *, hours_per_step: float = 1.0, minutes_after_decision: float = 3.0,
+                 **draw_options: Any):
         self.sim = sim
         self.draw_options = draw_options
         self.hours_per_step = hours_per_step
+        self.minutes_after_decision = minutes_after_decision
         self.approve_button = widgets.Button(description="Approve", button_style="success", icon="check")
         self.reject_button = widgets.Button(description="Reject", button_style="danger", icon="times")
         self.wait_button = widgets.Button(description=f"Let {hours_per_step:g} h pass", icon="clock-o")
+        self.wait_button.tooltip = "Move the simulated clock on; whatever is due in that time happens"
         self.status = widgets.HTML()
         self.picture = widgets.HTML()
         self.approve_button.on_click(lambda _: self.decide(True))
@@ -71,19 +76,19 @@ class ApprovalPanel(StaticView, widgets.VBox):
         self.refresh()
 
     def decide(self, approve: bool) -> None:
-        """What the buttons do: answer the oldest waiting approval, then run on."""
+        """What the buttons do: answer the oldest waiting approval, then let a few minutes pass."""
         waiting = self.sim.pending_approvals()
         if waiting:
             first = waiting[0]
             result = {"status": "Approved" if approve else "Rejected",
                       "summary": "Approved in the notebook" if approve else "Rejected in the notebook"}
             self.sim.put_approval_result(first["stageName"], first["actionName"], result, first["token"])
-            self.sim.run()
+            self.sim.advance(self.minutes_after_decision)
         self.refresh()
 
     def wait(self) -> None:
+        """Let time pass (by hours_per_step); what happens in that time happens."""
         self.sim.advance(self.hours_per_step * 60)
-        self.sim.run()
         self.refresh()
 
     def refresh(self) -> None:
