@@ -255,9 +255,10 @@ def check_02_3(answer: Any) -> Result:
     if answer == tested.incidents:
         stopped = bold.incidents - tested.incidents
         return _ok("02.3", f"{tested.incidents} incidents with unit tests against {bold.incidents} without: "
-                           f"the tests kept {stopped} defects from customers. The rest were defects a unit test "
-                           "cannot see, because they show only when the service runs with its real "
-                           "dependencies or under production traffic.")
+                           f"the tests kept {stopped} defects from customers. The rest got past them: most show only "
+                           "when the service runs with its real dependencies or under production traffic, "
+                           "where no unit test looks, and a few were logic errors the tests did not cover "
+                           "(unit tests catch most logic errors, not all).")
     if answer == bold.incidents:
         return _no("02.3", f"{answer} is the figure of simple_but_bold, the pipeline without tests.",
                    "Run patterns.with_unit_tests() with the same commits=300, seed=4.")

@@ -134,7 +134,7 @@ CHECKS["04.1"] = check_04_1
 # 04.2: does keeping the person make it safer? (read from the notebook's comparison)
 
 COMMITS_04_2 = 1000  # the notebook's comparison runs the designs on these commits
-SEED_04_2 = 1
+SEED_04_2 = 2
 NAMES_04_2 = ("automated", "automated + approval")
 QUESTIONS_04_2 = ("shorter lead time", "smaller exposure")
 
@@ -195,8 +195,9 @@ def check_04_2(answer: Any) -> Result:
                f"{exposure['automated + approval'] / 60:.1f} customer-hours")
     wrong = [q for q in QUESTIONS_04_2 if chosen[q] != right[q]]
     if not wrong:
-        moral = (" The approval does not make customers safer: a revert waits for the person too, so a defect "
-                 "that slips through stays live longer." if right["smaller exposure"] == "automated" else "")
+        moral = (" The approval does not make customers safer: a revert has to pass the approval too, often "
+                 "behind a change still waiting for an answer, so a defect that slips through stays live "
+                 "longer." if right["smaller exposure"] == "automated" else "")
         return _ok("04.2", f"On the same {COMMITS_04_2} commits: {figures}.{moral}")
     question = wrong[0]
     return _no("04.2", f"{chosen[question]!r} is not the design with the {question}.",
