@@ -74,6 +74,7 @@ class RunStats:
     defects: dict[str, int] = field(default_factory=dict)
     caught_where: dict[str, int] = field(default_factory=dict)
     incidents: int = 0
+    last_activity: float = 0.0  # the last commit or execution end: what the figures per day count to
     _open_incidents: dict[int, float] = field(default_factory=dict)
     _pending_exposure: float = 0.0
 
@@ -131,7 +132,10 @@ class Metrics:
 
     @classmethod
     def from_stats(cls, stats: RunStats, now: float, name: str | None = None) -> "Metrics":
-        days = now / MINUTES_PER_DAY if now else 0.0
+        # figures per day count to the last thing that happened, not to the last event processed
+        # (an alarm for a defect already gone can come days later and change nothing)
+        span = stats.last_activity or now
+        days = span / MINUTES_PER_DAY if span else 0.0
         return cls(
             name=name,
             days=days,

@@ -506,7 +506,9 @@ class Simulator:
         """Process events until nothing more happens without a person (or until minute `until`).
 
         Stops when what is left only waits: an approval for its answer (its timeout is not
-        awaited), or a disabled transition. Safe to call again after you act.
+        awaited), or a disabled transition. Events that turn out to change nothing (an alarm for a
+        defect already gone) are still processed, so the clock may end after the last change.
+        Safe to call again after you act.
         """
         if until is not None:
             return self.run_until(until)
@@ -746,13 +748,15 @@ class Simulator:
         ar.token = self._uuid("token", ar.number)
         self._approvals[ar.token] = ar
         decision = self.world.approval(ap, run.execution, now)
-        # A timeout waits passively for a person (run() stops before it); when the world answers
-        # approvals itself, nothing waits for a person and the timeout is an ordinary event.
-        self.schedule(now + ap.timeout, self._approval_timeout, ar, passive=decision is None)
-        if decision is not None:
+        # A timeout waits passively for a person (run() stops before it). When the world answers
+        # in time, its answer is the event that matters; when it would answer too late, nothing
+        # waits for a person and the timeout is an ordinary event.
+        answered_in_time = decision is not None and decision[0] < ap.timeout
+        self.schedule(now + ap.timeout, self._approval_timeout, ar,
+                      passive=decision is None or answered_in_time)
+        if answered_in_time:
             delay, approve, summary, who = decision
-            if delay < ap.timeout:
-                self.schedule(now + delay, self._automatic_decision, (ar, approve, summary, who))
+            self.schedule(now + delay, self._automatic_decision, (ar, approve, summary, who))
         if self.record:
             self._log("approval waiting", run.execution, run.stage.name, ap.name)
 

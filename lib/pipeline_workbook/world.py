@@ -351,6 +351,7 @@ class Defect:
     detected_where: str | None = None
     first_live: float | None = None
     reached_customers: bool = False   # it went live for customers at least once (an incident)
+    times_live: int = 0               # how often it went live in a production target
     live: int = 0                     # production targets where it is live now
     exposure: float = 0.0             # share of customers x minutes live
 
@@ -592,9 +593,10 @@ class World:
         for kind in defects:
             commit.defects.append(self._new_defect(number, kind))
         for defect in fixes or []:
-            defect.fixed_by = number
             commit.fixes.append(defect)
-            self._fixes_waiting += 1
+            if defect.fixed_by is None:  # an urgent revert may have fixed it already: the first fix counts
+                defect.fixed_by = number
+                self._fixes_waiting += 1
         if changes_pipeline is None:  # drawn by key: asking does not shift the stream of commits
             changes_pipeline = self.pipeline_change_rate > 0 and keyed_uniform(
                 self.seed, 103, key) < self.pipeline_change_rate
@@ -611,6 +613,8 @@ class World:
             self.stats.fix_commits += 1
         else:
             self.stats.commits += 1
+        if time > self.stats.last_activity:
+            self.stats.last_activity = time
         return commit
 
     def _random_defect_kinds(self) -> list[str]:
@@ -825,13 +829,16 @@ class World:
         for defect in new_defects:
             if defect in live or not defect.shows_in(target, True):
                 continue
-            moment = int(now * 1000)
+            # keyed by defect, target and how often the defect went live before: the first time a
+            # defect reaches a target draws the same in every design
+            episode = defect.times_live
             target_index = self._target_index[target]
-            detect_at = now + self._draw("alarm", defect.number, target_index, moment)
+            detect_at = now + self._draw("alarm", defect.number, target_index, episode)
             if defect.kind in (PRODUCTION, REGIONAL):
                 # A defect on a rare path shows after a number of requests, not of minutes: an
                 # environment with a share s of the traffic takes 1/s times as long to show it.
-                detect_at += self._draw("shows_after", defect.number, target_index, moment) / self._targets[target]
+                detect_at += self._draw("shows_after", defect.number, target_index, episode) / self._targets[target]
+            defect.times_live += 1
             live[defect] = (now, detect_at)
             if defect.live == 0:
                 defect.first_live = now if defect.first_live is None else defect.first_live
@@ -931,6 +938,8 @@ class World:
         """Count production deployments and the ones that brought a defect to customers."""
         stats = self.stats
         stats.executions[execution.status] = stats.executions.get(execution.status, 0) + 1
+        if now > stats.last_activity:
+            stats.last_activity = now
         before = self._execution_targets.pop(execution.number, None)
         if not before:
             return
