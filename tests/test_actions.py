@@ -9,7 +9,7 @@ from pipeline_workbook import actions as a
 from pipeline_workbook.catalog import PROVIDERS, provider_spec
 from pipeline_workbook.model import Action, Pipeline
 
-CONNECTION = "arn:aws:codeconnections:us-east-1:123456789012:connection/00000000-0000-0000-0000-000000000000"
+CONNECTION = "arn:aws:codeconnections:us-east-1:123456789012:connection/a1b2c3d4-5678-4abc-9def-0123456789ab"
 CFN_ROLE = "arn:aws:iam::123456789012:role/wb-cloudformation-role"
 HAS_VALIDATOR = importlib.util.find_spec("pipeline_workbook.validate") is not None
 needs_validator = pytest.mark.skipif(not HAS_VALIDATOR, reason="validate.py has not landed yet")

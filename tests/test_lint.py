@@ -35,7 +35,7 @@ from pipeline_workbook.model import (
 from strategies import PROPERTY_SETTINGS, pipelines
 
 FIXTURES = Path(__file__).parent / "fixtures" / "pipelines"
-CONNECTION = "arn:aws:codeconnections:us-east-1:123456789012:connection/00000000-0000-0000-0000-000000000000"
+CONNECTION = "arn:aws:codeconnections:us-east-1:123456789012:connection/a1b2c3d4-5678-4abc-9def-0123456789ab"
 TOPIC = "arn:aws:sns:us-east-1:123456789012:wb-approvals"
 CFN_ROLE = "arn:aws:iam::123456789012:role/wb-cloudformation-role"
 

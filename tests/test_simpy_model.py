@@ -20,7 +20,7 @@ from pipeline_workbook import patterns  # noqa: E402
 from pipeline_workbook.simulate import Simulator  # noqa: E402
 from pipeline_workbook.world import DefectProfile, World  # noqa: E402
 
-CONNECTION = "arn:aws:codeconnections:us-east-1:123456789012:connection/00000000-0000-0000-0000-000000000000"
+CONNECTION = "arn:aws:codeconnections:us-east-1:123456789012:connection/a1b2c3d4-5678-4abc-9def-0123456789ab"
 FIXED = {"source": 1, "build": 5, "unit-tests": 2, "acceptance-tests": 5, "deploy": 5, "self-update": 1,
          "other": 1, "review": 30, "alarm": 10, "shows_after": 0}
 WEEK = 7 * 24 * 60

@@ -24,7 +24,7 @@ from pipeline_workbook.simulate import (
 )
 from pipeline_workbook.world import World
 
-CONNECTION = "arn:aws:codeconnections:us-east-1:123456789012:connection/00000000-0000-0000-0000-000000000000"
+CONNECTION = "arn:aws:codeconnections:us-east-1:123456789012:connection/a1b2c3d4-5678-4abc-9def-0123456789ab"
 
 
 def source():
@@ -325,7 +325,7 @@ def test_stop_lets_running_actions_finish_and_abandon_does_not():
 def test_unknown_execution_ids_are_refused():
     sim = sim_for(make(a.stage("Build", build("Build"))))
     with pytest.raises(PipelineExecutionNotFoundException, match="executions"):
-        sim.execution("00000000-0000-0000-0000-000000000000")
+        sim.execution("a1b2c3d4-5678-4abc-9def-0123456789ab")
     with pytest.raises(PipelineExecutionNotFoundException):
         sim.stop("nope")
 

@@ -12,7 +12,7 @@ from pipeline_workbook.model import Pipeline
 def _manual_source_01_1() -> Pipeline:
     return a.pipeline("wb-github-cfn", [
         a.stage("Source", a.github_source(connection_arn="arn:aws:codeconnections:us-east-1:123456789012:"
-                                                         "connection/00000000-0000-0000-0000-000000000000",
+                                                         "connection/a1b2c3d4-5678-4abc-9def-0123456789ab",
                                           repository="octo-org/hello-service")),
         a.stage("Build", a.codebuild("Build", project="wb-build", inputs="SourceOutput", outputs="BuildOutput")),
         a.stage("Deploy", a.cloudformation_deploy("Deploy", stack="wb-app", template="BuildOutput::template.yaml",

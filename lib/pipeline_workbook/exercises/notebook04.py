@@ -15,7 +15,7 @@ EXPECTS: dict[str, str] = {}
 STARTING_POINTS: dict[str, Callable[[], Any]] = {}
 
 CONNECTION_ARN = ("arn:aws:codeconnections:us-east-1:123456789012:connection/"
-                  "00000000-0000-0000-0000-000000000000")
+                  "a1b2c3d4-5678-4abc-9def-0123456789ab")
 
 
 # --------------------------------------------------------------------------------------------
