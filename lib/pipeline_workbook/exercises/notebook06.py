@@ -204,6 +204,21 @@ def _first(*checks: Callable[[], Result | None]) -> Result | None:
     return None
 
 
+def special_customer_release(exercise: str, pipeline: Pipeline, deploys: list[_Deploy], names: dict[str, str],
+                             special: set[str], special_name: str) -> tuple[Result | None, _Release | None]:
+    """The checks every "one customer is special" exercise makes, in order: each customer deployed
+    once, the special one in the last wave, then a simulated release that waits for its approval
+    while the others receive it. Returns the first failing verdict (or None) and the release."""
+    verdict = _first(lambda: _each_deployed_once(exercise, deploys, names),
+                     lambda: _last_wave_verdict(exercise, deploys, special, names, special_name))
+    if verdict is not None:
+        return verdict, None
+    release = _run_release(pipeline, deploys)
+    verdict = _first(lambda: _approval_verdict(exercise, release, special, names, special_name),
+                     lambda: _release_verdict(exercise, release, names))
+    return verdict, release
+
+
 def _wave_words(waves: list[list[_Deploy]]) -> str:
     return ", ".join(f"{w[0].stage}: {_count(len(w), 'customer')}" for w in waves)
 
@@ -237,13 +252,7 @@ def check_06_1(answer: Any) -> Result:
     if not deploys:
         raise WrongShape("The pipeline deploys to none of the customers.",
                          "Build it with patterns.per_customer(customers=[...]) from the list above.")
-    verdict = _first(lambda: _each_deployed_once("06.1", deploys, names),
-                     lambda: _last_wave_verdict("06.1", deploys, special, names, SPECIAL_06_1))
-    if verdict is not None:
-        return verdict
-    release = _run_release(pipeline, deploys)
-    verdict = _first(lambda: _approval_verdict("06.1", release, special, names, SPECIAL_06_1),
-                     lambda: _release_verdict("06.1", release, names))
+    verdict, release = special_customer_release("06.1", pipeline, deploys, names, special, SPECIAL_06_1)
     if verdict is not None:
         return verdict
     waiting = release.waits[0][0]
@@ -387,13 +396,7 @@ def check_06_3(answer: Any) -> Result:
     if not deploys:
         raise WrongShape("The pipeline deploys to none of the eight customers.",
                          'Start from answer = starting_point("06.3") and move actions between stages.')
-    verdict = _first(lambda: _each_deployed_once("06.3", deploys, names),
-                     lambda: _last_wave_verdict("06.3", deploys, special, names, SPECIAL_06_3))
-    if verdict is not None:
-        return verdict
-    release = _run_release(pipeline, deploys)
-    verdict = _first(lambda: _approval_verdict("06.3", release, special, names, SPECIAL_06_3),
-                     lambda: _release_verdict("06.3", release, names))
+    verdict, _ = special_customer_release("06.3", pipeline, deploys, names, special, SPECIAL_06_3)
     if verdict is not None:
         return verdict
     missing, stopped = _second_release_blocked(pipeline, deploys, special)

@@ -18,8 +18,7 @@ from typing import Any, Callable
 from ..metrics import Metrics, format_duration
 from ..model import Pipeline
 from .base import Result, WrongShape, _no, _ok, _problems_verdict, as_pipeline
-from .notebook06 import (_approval_verdict, _customer_deploys, _each_deployed_once, _first, _last_wave_verdict,
-                         _names, _release_verdict, _run_release, _wave_words, _waves)
+from .notebook06 import _customer_deploys, _names, _wave_words, _waves, special_customer_release
 
 CHECKS: dict[str, Callable[[Any], Result]] = {}
 EXPECTS: dict[str, str] = {}
@@ -269,13 +268,7 @@ def check_09_3(answer: Any) -> Result:
         return _no("09.3", "The pipeline deploys to none of the team's customers: each of them has an environment "
                            "of its own.",
                    "Build it with patterns.per_customer(customers=[...]) from the team's list.")
-    verdict = _first(lambda: _each_deployed_once("09.3", deploys, names),
-                     lambda: _last_wave_verdict("09.3", deploys, special, names, SPECIAL_09_3))
-    if verdict is not None:
-        return verdict
-    release = _run_release(pipeline, deploys)
-    verdict = _first(lambda: _approval_verdict("09.3", release, special, names, SPECIAL_09_3),
-                     lambda: _release_verdict("09.3", release, names))
+    verdict, _ = special_customer_release("09.3", pipeline, deploys, names, special, SPECIAL_09_3)
     if verdict is not None:
         return verdict
     verdict = _lint_verdict("09.3", pipeline, ("error",), "A release must not reach customers unchecked")
