@@ -861,27 +861,34 @@ def _artifact_count_problems(placed: _Placed, spec: catalog.ProviderSpec) -> lis
     return found
 
 
-def _configuration_key_problems(placed: _Placed, spec: catalog.ProviderSpec) -> list[Problem]:
-    """Required and conditionally required keys, allowed values, unknown keys."""
+def _required_and_allowed_problems(config: dict, spec: Any, input_count: int, path: str, subject: str,
+                                   where: str) -> list[Problem]:
+    """Missing required keys (always, or in the situations of spec.required_when) and values that
+    are not among spec.choices, for an action's or a rule's configuration at `path`."""
     found = []
-    config = placed.configuration
-    path = f"{placed.path}.configuration"
     for key in spec.required:
         if key not in config:
-            found.append(Problem(f"{path}.{key}", f"is missing: {_a(spec.title)} action needs "
-                                                  f"configuration {key!r}.",
-                                 f'Add "{key}" to the configuration (see {spec.doc}).'))
-    input_count = len(placed.action.input_artifacts or [])
+            found.append(Problem(f"{path}.{key}", f"is missing: {subject} needs configuration {key!r}.",
+                                 f'Add "{key}" to {where} (see {spec.doc}).'))
     for condition in spec.required_when:
         if condition.key not in config and condition.applies(config, input_count):
             found.append(Problem(f"{path}.{condition.key}",
-                                 f"is missing: {_a(spec.title)} action needs configuration "
-                                 f"{condition.key!r} when {condition.reason}.",
-                                 f'Add "{condition.key}" to the configuration (see {spec.doc}).'))
+                                 f"is missing: {subject} needs configuration {condition.key!r} when "
+                                 f"{condition.reason}.",
+                                 f'Add "{condition.key}" to {where} (see {spec.doc}).'))
     for key, allowed in spec.choices.items():
         value = config.get(key)
         if isinstance(value, str) and not _is_opaque(value) and value not in allowed:
             found.append(_not_a_choice_problem(value, allowed, f"{path}.{key}", what=key))
+    return found
+
+
+def _configuration_key_problems(placed: _Placed, spec: catalog.ProviderSpec) -> list[Problem]:
+    """Required and conditionally required keys, allowed values, unknown keys."""
+    config = placed.configuration
+    path = f"{placed.path}.configuration"
+    found = _required_and_allowed_problems(config, spec, len(placed.action.input_artifacts or []), path,
+                                           f"{_a(spec.title)} action", "the configuration")
     known = spec.known_keys
     for key in config:
         if key not in known:
@@ -1270,24 +1277,9 @@ def _rule_problems(placed_rule: _PlacedRule, ctx: _Context) -> list[Problem]:
         spelling = f'Did you mean "{guess}"? ' if guess else ""
         return [Problem(f"{path}.ruleTypeId.provider", f"{provider!r} is not a rule provider.",
                         f"{spelling}Rule providers: {', '.join(catalog.RULE_PROVIDERS)}.")]
-    found = []
     config = placed_rule.configuration
-    for key in spec.required:
-        if key not in config:
-            found.append(Problem(f"{path}.configuration.{key}",
-                                 f"is missing: a {provider} rule needs configuration {key!r}.",
-                                 f'Add "{key}" to the rule\'s configuration (see {spec.doc}).'))
-    input_count = len(rule.input_artifacts or [])
-    for condition in spec.required_when:
-        if condition.key not in config and condition.applies(config, input_count):
-            found.append(Problem(f"{path}.configuration.{condition.key}",
-                                 f"is missing: a {provider} rule needs {condition.key!r} when "
-                                 f"{condition.reason}.",
-                                 f'Add "{condition.key}" to the rule\'s configuration.'))
-    for key, allowed in spec.choices.items():
-        value = config.get(key)
-        if isinstance(value, str) and not _is_opaque(value) and value not in allowed:
-            found.append(_not_a_choice_problem(value, allowed, f"{path}.configuration.{key}", what=key))
+    found = _required_and_allowed_problems(config, spec, len(rule.input_artifacts or []), f"{path}.configuration",
+                                           f"a {provider} rule", "the rule's configuration")
     if spec.uses_commands and rule.commands is None:
         found.append(Problem(f"{path}.commands", "is missing: a Commands rule needs the shell "
                                                  "commands to run.",
