@@ -450,7 +450,7 @@ def _action_label(action: Action, status: str, action_state: dict | None,
         lines.append(_small(style.text, style.line))
     latest = _dict(_dict(action_state).get("latestExecution"))
     message = _dict(latest.get("errorDetails")).get("message") or latest.get("summary")
-    if message:
+    if message and str(message) != latest.get("status"):  # "Succeeded" under "Succeeded" says nothing
         lines.append(_small(_esc(_clip(message)), size=8))
     revision = _dict(_dict(action_state).get("currentRevision")).get("revisionId")
     if revision:
