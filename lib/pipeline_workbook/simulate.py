@@ -160,6 +160,7 @@ class ActionPlan:
     role: Any = None  # set by the world: what this action does (build, test, deploy, ...)
     has_effect: bool = False  # the world wants to hear when it finishes (deploys, self-updates)
     draw_key: int = 0  # set by the world: a stable number for this action in its random draws
+    draw: Any = None  # set by the world: what it needs to draw this action's duration quickly
 
 
 @dataclass
