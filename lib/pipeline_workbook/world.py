@@ -212,20 +212,6 @@ class Duration:
     low: float | None = None   # set for a uniform distribution (then median and p90 follow from it)
     high: float | None = None
 
-    def sampler(self, rng: random.Random):
-        """A function drawing one duration: a look-up in 4096 quantiles of the distribution.
-
-        One uniform draw and an index per sample, several times faster than lognormvariate,
-        and as close to the distribution as anyone can see in the simulator's figures.
-        """
-        if self.p90 <= self.median:
-            value = self.median
-            return lambda: value
-        table = self.quantiles(QUANTILE_TABLE_SIZE)
-        uniform = rng.random
-        size = len(table)
-        return lambda: table[int(uniform() * size)]
-
     @functools.lru_cache(maxsize=256)
     def quantiles(self, n: int) -> tuple[float, ...]:
         """n equally likely values of the distribution (its quantiles at (i + 0.5) / n)."""
@@ -233,6 +219,8 @@ class Duration:
 
         if self.low is not None and self.high is not None:
             return tuple(self.low + (self.high - self.low) * (i + 0.5) / n for i in range(n))
+        if self.p90 <= self.median:  # no spread: always the median
+            return (self.median,) * n
         mu = math.log(self.median)
         sigma = math.log(self.p90 / self.median) / 1.2815515655446004
         normal = NormalDist()
@@ -505,8 +493,7 @@ class World:
         self.sim = sim
         self._keep_commits = sim.record
         for key, duration in self.durations.items():
-            self._tables[key] = duration.quantiles(QUANTILE_TABLE_SIZE) if duration.p90 > duration.median \
-                else (duration.median,)
+            self._tables[key] = duration.quantiles(QUANTILE_TABLE_SIZE)
         self._classify(sim)
         self._trigger = self._trigger_type()
         if self.commit_budget:
