@@ -7,6 +7,8 @@ each), never as exact figures.
 """
 
 import math
+import multiprocessing
+import os
 import random
 
 import pytest
@@ -14,6 +16,7 @@ from matplotlib.figure import Figure
 
 from pipeline_workbook import metrics, patterns
 from pipeline_workbook.metrics import Comparison, Metrics, Quantiles, format_duration
+from pipeline_workbook.model import PipelineError
 from pipeline_workbook.simulate import Simulator
 from pipeline_workbook.world import DefectProfile, Duration, World, load_durations
 
@@ -284,6 +287,51 @@ def test_compare_plots_five_panels_of_the_designs_figures(comparison):
     lead_panel = figure.axes[0]
     assert [bar.get_width() for bar in lead_panel.patches] == pytest.approx(
         [comparison["bold"].lead_time_p50 / 60, comparison["phased"].lead_time_p50 / 60])
+
+
+def test_compare_in_worker_processes_gives_the_same_metrics_in_the_designs_order():
+    # phased_rollout is the biggest design, so it is sent to a worker first: the order of the
+    # result must still be the order of the designs given
+    designs = {"bold": patterns.simple_but_bold(), "manual": patterns.manual_acceptance(),
+               "phased": patterns.phased_rollout()}
+    here = metrics.compare(designs, commits=300, seed=4, workers=1)
+    apart = metrics.compare(designs, commits=300, seed=4, workers=2)
+    assert list(apart) == ["bold", "manual", "phased"]
+    assert apart == here
+    assert repr(apart) == repr(here)
+    assert multiprocessing.active_children() == []  # the workers are gone once compare() returns
+
+
+def test_compare_chooses_processes_only_for_runs_big_enough_to_repay_them():
+    cores = len(os.sched_getaffinity(0))
+    assert metrics.worker_count(None, designs=7, commits=10_000) == min(7, cores)
+    assert metrics.worker_count(None, designs=7, commits=metrics.PARALLEL_MIN_COMMITS - 1) == 1
+    assert metrics.worker_count(None, designs=1, commits=10_000) == 1
+    assert metrics.worker_count(8, designs=3, commits=10) == 3  # never more workers than designs
+    assert metrics.worker_count(1, designs=7, commits=10_000) == 1
+
+
+@pytest.mark.parametrize("workers", [0, -2, 1.5, True, "2"])
+def test_compare_refuses_a_worker_count_that_is_not_a_whole_number_of_one_or_more(workers):
+    with pytest.raises(ValueError, match=r"workers must be a whole number of at least 1"):
+        metrics.compare({"bold": patterns.simple_but_bold()}, commits=10, workers=workers)
+
+
+def test_an_invalid_design_fails_before_any_worker_starts_with_the_usual_error():
+    broken = patterns.simple_but_bold()
+    broken.stages[1].name = broken.stages[0].name
+    with pytest.raises(PipelineError, match=r"stages\[1\]\.name") as here:
+        metrics.compare({"broken": broken}, commits=10, workers=1)
+    with pytest.raises(PipelineError) as apart:
+        metrics.compare({"bold": patterns.simple_but_bold(), "broken": broken}, commits=600, workers=2)
+    assert str(apart.value) == str(here.value)
+    assert multiprocessing.active_children() == []
+
+
+def test_an_error_inside_a_worker_reaches_the_caller():
+    designs = {"bold": patterns.simple_but_bold(), "units": patterns.with_unit_tests()}
+    with pytest.raises(TypeError, match="no_such_option"):
+        metrics.compare(designs, commits=600, workers=2, no_such_option=1)
 
 
 def test_an_empty_comparison_says_so():
