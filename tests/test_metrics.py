@@ -10,6 +10,7 @@ import math
 import multiprocessing
 import os
 import random
+import sys
 
 import pytest
 from matplotlib.figure import Figure
@@ -315,6 +316,14 @@ def test_compare_chooses_processes_only_for_runs_big_enough_to_repay_them():
 def test_compare_refuses_a_worker_count_that_is_not_a_whole_number_of_one_or_more(workers):
     with pytest.raises(ValueError, match=r"workers must be a whole number of at least 1"):
         metrics.compare({"bold": patterns.simple_but_bold()}, commits=10, workers=workers)
+
+
+def test_worker_processes_are_linux_only_and_asking_for_them_elsewhere_says_so(monkeypatch):
+    monkeypatch.setattr(sys, "platform", "darwin")
+    assert metrics.worker_count(None, designs=7, commits=10_000) == 1
+    assert metrics.worker_count(1, designs=7, commits=10_000) == 1
+    with pytest.raises(ValueError, match="Linux only; use workers=1 on darwin"):
+        metrics.worker_count(2, designs=7, commits=10_000)
 
 
 def test_an_invalid_design_fails_before_any_worker_starts_with_the_usual_error():

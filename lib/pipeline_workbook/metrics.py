@@ -3,7 +3,8 @@ failure rate, time to restore, defects caught per stage, and customer exposure.
 
 The world (world.py) feeds a `RunStats` as the simulation runs; everything is streamed into
 fixed-size summaries so memory stays flat however many commits flow through. `compare()` runs
-several designs on the same stream of commits and gives a table and a plot.
+several designs on the same stream of commits (on every CPU core for long runs) and gives a
+table and a plot.
 """
 
 from __future__ import annotations
@@ -298,6 +299,9 @@ def worker_count(workers: int | None, *, designs: int, commits: int) -> int:
     if workers is not None:
         if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
             raise ValueError(f"workers must be a whole number of at least 1 (or None to choose), got {workers!r}")
+        if workers > 1 and designs > 1 and not sys.platform.startswith("linux"):
+            raise ValueError(f"workers={workers} runs designs in forked processes, which the workbook "
+                             f"supports on Linux only; use workers=1 on {sys.platform}")
         return max(1, min(workers, designs))
     if designs < 2 or commits < PARALLEL_MIN_COMMITS or not sys.platform.startswith("linux"):
         return 1
