@@ -11,6 +11,8 @@ import multiprocessing
 import os
 import random
 import sys
+import threading
+from concurrent.futures import ProcessPoolExecutor
 
 import pytest
 from matplotlib.figure import Figure
@@ -290,17 +292,53 @@ def test_compare_plots_five_panels_of_the_designs_figures(comparison):
         [comparison["bold"].lead_time_p50 / 60, comparison["phased"].lead_time_p50 / 60])
 
 
-def test_compare_in_worker_processes_gives_the_same_metrics_in_the_designs_order():
+class CountingPool(ProcessPoolExecutor):
+    """The real process pool, noting the start method of every pool compare() makes."""
+
+    started: list[str] = []
+
+    def __init__(self, *args, **kwargs):
+        CountingPool.started.append(kwargs["mp_context"].get_start_method())
+        super().__init__(*args, **kwargs)
+
+
+@pytest.fixture
+def pools(monkeypatch) -> list[str]:
+    CountingPool.started = []
+    monkeypatch.setattr(metrics, "ProcessPoolExecutor", CountingPool)
+    return CountingPool.started
+
+
+@pytest.mark.parametrize("start_method", ["fork", "forkserver"])
+def test_compare_in_worker_processes_gives_the_same_metrics_in_the_designs_order(start_method, pools,
+                                                                                  monkeypatch):
     # phased_rollout is the biggest design, so it is sent to a worker first: the order of the
     # result must still be the order of the designs given
+    monkeypatch.setattr(metrics, "_start_method", lambda: start_method)
     designs = {"bold": patterns.simple_but_bold(), "manual": patterns.manual_acceptance(),
                "phased": patterns.phased_rollout()}
     here = metrics.compare(designs, commits=300, seed=4, workers=1)
+    assert pools == []
     apart = metrics.compare(designs, commits=300, seed=4, workers=2)
+    assert pools == [start_method]
     assert list(apart) == ["bold", "manual", "phased"]
     assert apart == here
     assert repr(apart) == repr(here)
     assert multiprocessing.active_children() == []  # the workers are gone once compare() returns
+
+
+def test_workers_are_forked_directly_only_from_a_process_with_one_thread():
+    # a process forked from one with threads (a Jupyter kernel) can hang on a lock another thread held
+    release = threading.Event()
+    other = threading.Thread(target=release.wait)
+    other.start()
+    try:
+        assert metrics._start_method() == "forkserver"
+    finally:
+        release.set()
+        other.join()
+    if threading.active_count() == 1:
+        assert metrics._start_method() == "fork"
 
 
 def test_compare_chooses_processes_only_for_runs_big_enough_to_repay_them():
@@ -318,15 +356,21 @@ def test_compare_refuses_a_worker_count_that_is_not_a_whole_number_of_one_or_mor
         metrics.compare({"bold": patterns.simple_but_bold()}, commits=10, workers=workers)
 
 
-def test_worker_processes_are_linux_only_and_asking_for_them_elsewhere_says_so(monkeypatch):
-    monkeypatch.setattr(sys, "platform", "darwin")
+def test_without_forkserver_compare_stays_in_this_process_and_says_so_when_asked_for_more(monkeypatch):
+    monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: ["spawn"])  # as on Windows
     assert metrics.worker_count(None, designs=7, commits=10_000) == 1
     assert metrics.worker_count(1, designs=7, commits=10_000) == 1
-    with pytest.raises(ValueError, match="Linux only; use workers=1 on darwin"):
+    with pytest.raises(ValueError, match=f"needs the forkserver start method, which {sys.platform} does not "
+                                         f"have; use workers=1"):
         metrics.worker_count(2, designs=7, commits=10_000)
 
 
-def test_an_invalid_design_fails_before_any_worker_starts_with_the_usual_error():
+def test_compare_refuses_a_world_since_every_design_needs_a_fresh_one():
+    with pytest.raises(TypeError, match=r"fresh world for each design.*commits_per_day="):
+        metrics.compare({"bold": patterns.simple_but_bold()}, commits=10, world=World(seed=1))
+
+
+def test_an_invalid_design_fails_in_this_process_with_the_usual_error_before_any_worker_starts(pools):
     broken = patterns.simple_but_bold()
     broken.stages[1].name = broken.stages[0].name
     with pytest.raises(PipelineError, match=r"stages\[1\]\.name") as here:
@@ -334,13 +378,15 @@ def test_an_invalid_design_fails_before_any_worker_starts_with_the_usual_error()
     with pytest.raises(PipelineError) as apart:
         metrics.compare({"bold": patterns.simple_but_bold(), "broken": broken}, commits=600, workers=2)
     assert str(apart.value) == str(here.value)
-    assert multiprocessing.active_children() == []
+    assert pools == []
 
 
-def test_an_error_inside_a_worker_reaches_the_caller():
+def test_an_error_inside_a_worker_reaches_the_caller(pools):
     designs = {"bold": patterns.simple_but_bold(), "units": patterns.with_unit_tests()}
     with pytest.raises(TypeError, match="no_such_option"):
         metrics.compare(designs, commits=600, workers=2, no_such_option=1)
+    assert len(pools) == 1
+    assert multiprocessing.active_children() == []
 
 
 def test_an_empty_comparison_says_so():

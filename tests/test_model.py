@@ -8,6 +8,7 @@ from_api); broken structure is reported with the API path of the broken part.
 import copy
 import datetime
 import json
+import pickle
 from dataclasses import fields
 
 import pytest
@@ -372,6 +373,19 @@ def test_bare_definition():
 
 # --------------------------------------------------------------------------------------------
 # Structural errors name the path
+
+
+def test_a_pipeline_error_survives_pickling_with_its_problems():
+    # compare() runs designs in worker processes: an error raised there comes back pickled
+    data = minimal_pipeline()
+    data["stages"][1]["actions"] = {"name": "Build"}
+    with pytest.raises(PipelineError) as caught:
+        Pipeline.from_api(data)
+    again = pickle.loads(pickle.dumps(caught.value))
+    assert type(again) is PipelineError
+    assert str(again) == str(caught.value)
+    assert again.problems == caught.value.problems
+    assert again.name == caught.value.name
 
 
 def _problem_of(data) -> Problem:

@@ -14,7 +14,7 @@ import math
 import multiprocessing
 import os
 import sys
-import warnings
+import threading
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -268,9 +268,12 @@ def run(pipeline: Any, *, commits: int = 1000, seed: int = 0, world: Any = None,
     return world.metrics(pipeline.name)
 
 
-# Below this many commits per design, compare() runs in this process: starting worker processes
-# (12-15 ms in all, measured here) costs more than a second core saves.
-PARALLEL_MIN_COMMITS = 500
+# Below this many commits per design, compare() runs in this process. Such a run takes under a
+# quarter of a second per design, which does not repay the worker processes: 15-25 ms a call, and
+# in a Jupyter kernel about 0.5 s more the first time, to start their server (measured here).
+PARALLEL_MIN_COMMITS = 5000
+# What the server of the worker processes imports once, so that each worker starts warm.
+WORKER_PRELOAD = ["pipeline_workbook.compare_worker"]
 
 
 def compare(designs: dict[str, Any], *, commits: int = 1000, seed: int = 0, restart_on_update: bool = False,
@@ -281,9 +284,13 @@ def compare(designs: dict[str, Any], *, commits: int = 1000, seed: int = 0, rest
     same time to build, test and deploy in every design that has the same action for it.
 
     workers: how many processes run designs side by side. None (the default) uses every CPU core
-    for runs of PARALLEL_MIN_COMMITS commits or more on Linux, and this process otherwise; 1 always
-    runs here. The numbers are the same either way: each design's run depends only on the seed.
+    for runs of PARALLEL_MIN_COMMITS commits or more, and this process otherwise; 1 always runs
+    here. The numbers are the same either way: each design's run depends only on the seed. (An
+    interrupt takes effect once the designs already running have finished.)
     """
+    if "world" in world_options:
+        raise TypeError("compare() makes a fresh world for each design, so that every design meets the same "
+                        "commits; pass the world's options instead (commits_per_day=..., defects=...)")
     jobs = [(pipeline, dict(commits=commits, seed=seed, restart_on_update=restart_on_update, **world_options))
             for pipeline in designs.values()]
     count = worker_count(workers, designs=len(jobs), commits=commits)
@@ -296,36 +303,46 @@ def compare(designs: dict[str, Any], *, commits: int = 1000, seed: int = 0, rest
 
 def worker_count(workers: int | None, *, designs: int, commits: int) -> int:
     """How many processes compare() uses (see its docstring)."""
+    can_fork = "forkserver" in multiprocessing.get_all_start_methods()  # Linux and macOS, not Windows
     if workers is not None:
         if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
             raise ValueError(f"workers must be a whole number of at least 1 (or None to choose), got {workers!r}")
-        if workers > 1 and designs > 1 and not sys.platform.startswith("linux"):
-            raise ValueError(f"workers={workers} runs designs in forked processes, which the workbook "
-                             f"supports on Linux only; use workers=1 on {sys.platform}")
+        if workers > 1 and designs > 1 and not can_fork:
+            raise ValueError(f"workers={workers} needs the forkserver start method, which {sys.platform} "
+                             f"does not have; use workers=1")
         return max(1, min(workers, designs))
-    if designs < 2 or commits < PARALLEL_MIN_COMMITS or not sys.platform.startswith("linux"):
+    if designs < 2 or commits < PARALLEL_MIN_COMMITS or not can_fork:
         return 1
-    return max(1, min(designs, len(os.sched_getaffinity(0))))
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(designs, cores))
 
 
 def _run_job(job: tuple[Any, dict]) -> Metrics:
+    """One design's run, as compare() hands it to this process or a worker: (pipeline, options)."""
     pipeline, options = job
     return run(pipeline, **options)
 
 
+def _start_method() -> str:
+    """fork where it is safe (Linux, one thread): fast, and a script needs no __main__ guard.
+
+    Otherwise forkserver: a process forked from one with threads (a Jupyter kernel has some) can
+    hang on a lock another thread held, and macOS frameworks do not survive a fork. The server is a
+    fresh process that imports the library once; each worker is forked from it, ready to run.
+    """
+    if sys.platform.startswith("linux") and threading.active_count() == 1:
+        return "fork"
+    return "forkserver"
+
+
 def _run_in_processes(jobs: list[tuple[Any, dict]], count: int) -> list[Metrics]:
-    """Run the jobs in `count` forked processes, biggest pipelines first so the cores finish together."""
+    """Run the jobs in `count` worker processes, biggest pipelines first so that the cores finish together."""
     for pipeline, _ in jobs:
-        pipeline.validate(region="us-east-1")  # as Simulator does: a bad design fails here, before any fork
-    order = sorted(range(len(jobs)), key=lambda i: -sum(len(s.actions) for s in jobs[i][0].stages))
-    # fork: the workers start with the library already imported (no second import, ~15 ms each).
-    # Python 3.12+ warns when a process with threads forks (a Jupyter kernel has some); the
-    # workers only compute and send back their metrics, which is safe.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        with ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("fork")) as pool:
-            done = list(pool.map(_run_job, [jobs[i] for i in order]))
-    results: list[Any] = [None] * len(jobs)
-    for i, metrics in zip(order, done):
-        results[i] = metrics
-    return results
+        pipeline.validate(region="us-east-1")  # as Simulator does: a bad design fails here, in this process
+    context = multiprocessing.get_context(_start_method())
+    if context.get_start_method() == "forkserver":
+        context.set_forkserver_preload(WORKER_PRELOAD)
+    by_size = sorted(range(len(jobs)), key=lambda i: sum(len(s.actions) for s in jobs[i][0].stages), reverse=True)
+    with ProcessPoolExecutor(count, mp_context=context) as pool:
+        futures = {i: pool.submit(_run_job, jobs[i]) for i in by_size}
+        return [futures[i].result() for i in range(len(jobs))]

@@ -62,10 +62,15 @@ class PipelineError(ValueError):
 
     def __init__(self, problems: list[Problem], name: str | None = None):
         self.problems = ProblemList(problems)
+        self.name = name
         what = f"pipeline {name!r}" if name else "the pipeline definition"
         count = f"{len(problems)} problem" + ("s" if len(problems) != 1 else "")
         lines = [f"{what} has {count}:"] + [f"  {i}. {p}" for i, p in enumerate(problems, 1)]
         super().__init__("\n".join(lines))
+
+    def __reduce__(self):
+        # pickled (e.g. from one of compare()'s worker processes) with what __init__ takes, not the message
+        return type(self), (list(self.problems), self.name)
 
 
 # --------------------------------------------------------------------------------------------
