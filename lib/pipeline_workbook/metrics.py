@@ -303,15 +303,15 @@ def compare(designs: dict[str, Any], *, commits: int = 1000, seed: int = 0, rest
 
 def worker_count(workers: int | None, *, designs: int, commits: int) -> int:
     """How many processes compare() uses (see its docstring)."""
-    can_fork = "forkserver" in multiprocessing.get_all_start_methods()  # Linux and macOS, not Windows
+    has_forkserver = "forkserver" in multiprocessing.get_all_start_methods()  # Linux and macOS, not Windows
     if workers is not None:
         if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
             raise ValueError(f"workers must be a whole number of at least 1 (or None to choose), got {workers!r}")
-        if workers > 1 and designs > 1 and not can_fork:
+        if workers > 1 and designs > 1 and not has_forkserver:
             raise ValueError(f"workers={workers} needs the forkserver start method, which {sys.platform} "
                              f"does not have; use workers=1")
         return max(1, min(workers, designs))
-    if designs < 2 or commits < PARALLEL_MIN_COMMITS or not can_fork:
+    if designs < 2 or commits < PARALLEL_MIN_COMMITS or not has_forkserver:
         return 1
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     return max(1, min(designs, cores))
@@ -342,7 +342,7 @@ def _run_in_processes(jobs: list[tuple[Any, dict]], count: int) -> list[Metrics]
     context = multiprocessing.get_context(_start_method())
     if context.get_start_method() == "forkserver":
         context.set_forkserver_preload(WORKER_PRELOAD)
-    by_size = sorted(range(len(jobs)), key=lambda i: sum(len(s.actions) for s in jobs[i][0].stages), reverse=True)
+    by_size = sorted(range(len(jobs)), key=lambda i: sum(1 for _ in jobs[i][0].iter_actions()), reverse=True)
     with ProcessPoolExecutor(count, mp_context=context) as pool:
         futures = {i: pool.submit(_run_job, jobs[i]) for i in by_size}
         return [futures[i].result() for i in range(len(jobs))]
