@@ -23,26 +23,25 @@ def _update_removed_07_1() -> Pipeline:
     return pipeline
 
 
-def _update_beside_staging_deploy_07_1() -> Pipeline:
-    """The self-update in the Staging stage, side by side with the staging deploy."""
+def _update_moved_07_1(stage_name: str, run_order: int) -> Pipeline:
+    """The self-update taken out of its own stage and put into `stage_name` at `run_order`."""
     pipeline = starting_point("07.1")
     stage = pipeline.stage("UpdatePipeline")
     pipeline.stages.remove(stage)
     update = stage.actions[0]
-    update.run_order = 1
-    pipeline.stage("Staging").actions.append(update)
+    update.run_order = run_order
+    pipeline.stage(stage_name).actions.append(update)
     return pipeline
+
+
+def _update_beside_staging_deploy_07_1() -> Pipeline:
+    """The self-update in the Staging stage, side by side with the staging deploy."""
+    return _update_moved_07_1("Staging", 1)
 
 
 def _update_beside_image_build_07_1() -> Pipeline:
     """The self-update in the Build stage at BuildImage's runOrder: it reads BuildOutput too early."""
-    pipeline = starting_point("07.1")
-    stage = pipeline.stage("UpdatePipeline")
-    pipeline.stages.remove(stage)
-    update = stage.actions[0]
-    update.run_order = 2
-    pipeline.stage("Build").actions.append(update)
-    return pipeline
+    return _update_moved_07_1("Build", 2)
 
 
 RIGHT_07_2 = {"A": "Cancelled", "B": "Superseded", "C": "Cancelled", "D": "Succeeded"}
